@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` (the embedded default) and `make test` (everything CI runs).
+# Both install uv from PyPI when it is missing, then let uv install the locked dependencies.
+
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: run test lint unit e2e uv
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --break-system-packages uv
+	@$(UV) sync --locked --quiet
+
+run: uv
+	$(UV) run surfaces dev
+
+lint: uv
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+	$(UV) run lint-imports
+
+unit: uv
+	$(UV) run pytest tests/unit
+
+e2e: uv
+	$(UV) run pytest tests/e2e
+
+test: lint
+	$(UV) run pytest

@@ -1,0 +1,39 @@
+"""Maps nio events to domain values; everything the bot does not act on maps to None."""
+
+from typing import Any
+
+from nio import Event, InviteMemberEvent, RoomMessageText
+
+from domain.model.ids import EventId, RoomId, UserId
+from domain.model.messages import IncomingText, Invitation
+
+
+def _is_edit(source: dict[str, Any]) -> bool:
+    content = source.get("content")
+    if not isinstance(content, dict):
+        return False
+    relates = content.get("m.relates_to")
+    return isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
+
+
+def to_incoming_text(room_id: str, event: Event, own_user_id: str) -> IncomingText | None:
+    """A plain text message from someone else; notices, edits and our own events are not."""
+    if not isinstance(event, RoomMessageText) or event.sender == own_user_id:
+        return None
+    if _is_edit(event.source) or not isinstance(event.body, str):
+        return None
+    return IncomingText(
+        event_id=EventId(event.event_id),
+        room_id=RoomId(room_id),
+        sender=UserId(event.sender),
+        body=event.body,
+        timestamp_ms=int(event.server_timestamp or 0),
+    )
+
+
+def to_invitation(room_id: str, events: list[Any], own_user_id: str) -> Invitation | None:
+    """The invite of our user in an invite-state room, with who sent it."""
+    for event in events:
+        if isinstance(event, InviteMemberEvent) and event.state_key == own_user_id and event.membership == "invite":
+            return Invitation(room_id=RoomId(room_id), inviter=UserId(event.sender))
+    return None

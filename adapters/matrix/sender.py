@@ -1,0 +1,62 @@
+"""Posts messages through matrix-nio: Markdown rendered to sanitised HTML, replies, typing."""
+
+import html
+import logging
+import uuid
+from typing import Any
+
+from nio import AsyncClient, RoomSendResponse, RoomTypingResponse
+
+from adapters.matrix.errors import checked
+from adapters.matrix.rendering import render_markdown
+from domain.model.ids import EventId, RoomId
+from ports.messenger import MessageSender
+
+log = logging.getLogger(__name__)
+
+TYPING_TIMEOUT_MS = 30_000
+
+
+def plain_html(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")
+
+
+def message_content(markdown: str, msgtype: str) -> dict[str, Any]:
+    rendered = render_markdown(markdown)
+    # An empty m.mentions says "this message mentions nobody", so agent output
+    # can never ping @room or a user by quoting their id.
+    # formatted_body is always sent, so clients render every answer the same way.
+    return {
+        "msgtype": msgtype,
+        "body": rendered.body,
+        "format": "org.matrix.custom.html",
+        "formatted_body": rendered.formatted_body or plain_html(rendered.body),
+        "m.mentions": {},
+    }
+
+
+class NioMessageSender(MessageSender):
+    """MessageSender on matrix-nio; the transaction id makes a retried send land once."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def send_reply(self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str) -> EventId:
+        content = message_content(markdown, "m.text")
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self._send(room_id, content, txn_id)
+
+    async def send_notice(self, room_id: RoomId, markdown: str, txn_id: str | None = None) -> EventId:
+        return await self._send(room_id, message_content(markdown, "m.notice"), txn_id or str(uuid.uuid4()))
+
+    async def set_typing(self, room_id: RoomId, typing: bool) -> None:
+        response = await self._client.room_typing(room_id, typing_state=typing, timeout=TYPING_TIMEOUT_MS)
+        if not isinstance(response, RoomTypingResponse):
+            # A lost typing notice is cosmetic: never fail an answer over it.
+            log.warning("typing_failed", extra={"room_id": room_id, "error": str(response)})
+
+    async def _send(self, room_id: RoomId, content: dict[str, Any], txn_id: str) -> EventId:
+        response = await self._client.room_send(
+            room_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True
+        )
+        return EventId(checked("send message", response, RoomSendResponse).event_id)

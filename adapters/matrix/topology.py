@@ -1,0 +1,80 @@
+"""Spaces, rooms and their state on a Matrix homeserver, through matrix-nio."""
+
+from nio import (
+    AsyncClient,
+    JoinResponse,
+    ProfileGetDisplayNameResponse,
+    RoomCreateResponse,
+    RoomLeaveResponse,
+    RoomPreset,
+    RoomPutStateResponse,
+    RoomVisibility,
+)
+
+from adapters.matrix import state_events as se
+from adapters.matrix.errors import checked
+from domain.model.ids import RoomId, UserId
+from domain.model.room import ChatRoom
+from domain.model.space import UserSpace
+from ports.topology import ChatTopology, NewRoom
+
+
+class NioChatTopology(ChatTopology):
+    """ChatTopology on matrix-nio; every nio error response becomes a ChatNetworkError."""
+
+    def __init__(self, client: AsyncClient, server_name: str) -> None:
+        self._client = client
+        self._server_name = server_name
+
+    @property
+    def server_name(self) -> str:
+        return self._server_name
+
+    async def display_name(self, user_id: UserId) -> str:
+        response = await self._client.get_displayname(user_id)
+        if isinstance(response, ProfileGetDisplayNameResponse) and response.displayname:
+            return str(response.displayname)
+        # A user without a display name is still onboarded, under their localpart.
+        return user_id.split(":", 1)[0].lstrip("@")
+
+    async def join(self, room_id: RoomId) -> None:
+        checked("join", await self._client.join(room_id), JoinResponse)
+
+    async def reject(self, room_id: RoomId, reason: str) -> None:
+        # nio's room_leave carries no reason; the reason is logged by the caller.
+        checked("reject invite", await self._client.room_leave(room_id), RoomLeaveResponse)
+
+    async def create_space(self, name: str, space: UserSpace) -> RoomId:
+        response = await self._client.room_create(
+            visibility=RoomVisibility.private,
+            name=name,
+            preset=RoomPreset.private_chat,
+            space=True,
+            invite=[space.owner],
+            initial_state=[se.state_event(se.SPACE_STATE, se.space_content(space))],
+        )
+        return RoomId(checked("create space", response, RoomCreateResponse).room_id)
+
+    async def create_chat_room(self, new_room: NewRoom) -> RoomId:
+        initial_state = [
+            se.state_event(se.SPACE_PARENT, se.parent_content(self._server_name), new_room.space_id),
+            se.state_event(se.ROOM_STATE, se.room_content(new_room.room)),
+        ]
+        response = await self._client.room_create(
+            visibility=RoomVisibility.private,
+            name=new_room.name,
+            preset=RoomPreset.private_chat,
+            invite=[new_room.invite],
+            initial_state=initial_state,
+        )
+        return RoomId(checked("create room", response, RoomCreateResponse).room_id)
+
+    async def link_child(self, space_id: RoomId, room_id: RoomId) -> None:
+        response = await self._client.room_put_state(
+            space_id, se.SPACE_CHILD, se.child_content(self._server_name), state_key=room_id
+        )
+        checked("link child", response, RoomPutStateResponse)
+
+    async def write_room_state(self, room: ChatRoom) -> None:
+        response = await self._client.room_put_state(room.room_id, se.ROOM_STATE, se.room_content(room))
+        checked("write room state", response, RoomPutStateResponse)

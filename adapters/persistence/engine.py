@@ -1,0 +1,61 @@
+"""Engine and session factory construction; nothing is created at import time."""
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+# WAL lets readers proceed while one task writes; NORMAL is durable enough under WAL
+# (a power cut may lose the last commits, never corrupt the file); busy_timeout makes a
+# second writer wait instead of failing at once with "database is locked".
+SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
+    ("journal_mode", "WAL"),
+    ("synchronous", "NORMAL"),
+    ("foreign_keys", "ON"),
+    ("busy_timeout", "5000"),
+)
+
+
+def default_sqlite_url(data_dir: Path) -> str:
+    """The database used when no URL is configured: a file in the bot's data directory."""
+    return f"sqlite+aiosqlite:///{(data_dir / 'surfaces.db').resolve()}"
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An async engine for any SQLAlchemy async URL, with SQLite tuned for a long-running bot."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # pool_pre_ping: a server restart must not leave the bot holding dead connections.
+        return create_async_engine(url, pool_pre_ping=True)
+    _ensure_sqlite_directory(parsed.database)
+    engine = create_async_engine(url)
+    event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: reading an attribute after commit must not trigger an
+    # implicit (and, under asyncio, impossible) lazy load.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _ensure_sqlite_directory(database: str | None) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for name, value in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {name}={value}")
+    finally:
+        cursor.close()

@@ -1,0 +1,103 @@
+"""Incoming messages keyed by Matrix event id: the exactly-once ledger."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Insert, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.tables import InboxRow
+from domain.model.ids import EventId, RoomId, UserId
+from domain.model.messages import IncomingText
+from ports.inbox import Inbox
+
+
+class SqlAlchemyInbox(Inbox):
+    """`Inbox` over one `AsyncSession`; the unit of work commits, never this."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, message: IncomingText) -> bool:
+        values = {
+            "event_id": message.event_id,
+            "room_id": message.room_id,
+            "sender": message.sender,
+            "body": message.body,
+            "timestamp_ms": message.timestamp_ms,
+            "received_at": _receipt_clock.now(),
+            "done": False,
+        }
+        statement = _insert_unless_known(self._session.get_bind().dialect.name, values)
+        if statement is None:
+            return await self._record_in_savepoint(values)
+        # RETURNING yields a row only when the INSERT was not skipped as a duplicate.
+        result = await self._session.execute(statement.returning(InboxRow.event_id))
+        return result.first() is not None
+
+    async def is_done(self, event_id: EventId) -> bool:
+        query = select(exists().where(InboxRow.event_id == event_id, InboxRow.done))
+        return bool(await self._session.scalar(query))
+
+    async def mark_done(self, event_id: EventId) -> None:
+        # Unknown event ids are ignored: there is nothing to answer for them.
+        await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.event_id == event_id, InboxRow.done.is_(False))
+            .values(done=True, done_at=datetime.now(UTC))
+        )
+
+    async def pending(self, room_id: RoomId | None = None) -> list[IncomingText]:
+        query = select(InboxRow).where(InboxRow.done.is_(False))
+        if room_id is not None:
+            query = query.where(InboxRow.room_id == room_id)
+        query = query.order_by(InboxRow.timestamp_ms, InboxRow.received_at, InboxRow.event_id)
+        return [_to_domain(row) for row in await self._session.scalars(query)]
+
+    async def _record_in_savepoint(self, values: dict[str, object]) -> bool:
+        # Portable fallback for dialects without ON CONFLICT: the savepoint confines the
+        # failed INSERT so the rest of the transaction survives.
+        try:
+            async with self._session.begin_nested():
+                self._session.add(InboxRow(**values))
+        except IntegrityError:
+            return False
+        return True
+
+
+def _insert_unless_known(dialect: str, values: dict[str, object]) -> Insert | None:
+    # ON CONFLICT DO NOTHING, rather than catching the error, because on PostgreSQL a
+    # failed INSERT aborts the whole transaction, and with it the caller's other work.
+    key = [InboxRow.event_id]
+    if dialect == "sqlite":
+        return sqlite.insert(InboxRow).values(values).on_conflict_do_nothing(index_elements=key)
+    if dialect == "postgresql":
+        postgres = postgresql.insert(InboxRow).values(values)
+        return postgres.on_conflict_do_nothing(index_elements=key)
+    return None
+
+
+class _ReceiptClock:
+    """Strictly increasing timestamps, so messages recorded in the same microsecond
+    still come back in the order they were recorded."""
+
+    def __init__(self) -> None:
+        self._last = datetime.min.replace(tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self._last = max(datetime.now(UTC), self._last + timedelta(microseconds=1))
+        return self._last
+
+
+_receipt_clock = _ReceiptClock()
+
+
+def _to_domain(row: InboxRow) -> IncomingText:
+    return IncomingText(
+        event_id=EventId(row.event_id),
+        room_id=RoomId(row.room_id),
+        sender=UserId(row.sender),
+        body=row.body,
+        timestamp_ms=row.timestamp_ms,
+    )

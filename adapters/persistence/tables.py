@@ -1,0 +1,69 @@
+"""ORM rows for the database index. They never leave this package: repositories map them
+to the domain dataclasses."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, Text, false
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Matrix ids (user, room, event) are at most 255 bytes by the spec.
+MATRIX_ID = String(255)
+
+# Named constraints: SQLite batch migrations can only alter constraints that have names,
+# and the names must be identical on every backend for a migration to target them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SpaceRow(Base):
+    __tablename__ = "spaces"
+
+    owner: Mapped[str] = mapped_column(MATRIX_ID, primary_key=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    space_id: Mapped[str | None] = mapped_column(MATRIX_ID, unique=True)
+    chats_created: Mapped[int] = mapped_column(Integer)
+
+
+class RoomRow(Base):
+    __tablename__ = "rooms"
+
+    room_id: Mapped[str] = mapped_column(MATRIX_ID, primary_key=True)
+    owner: Mapped[str] = mapped_column(MATRIX_ID, index=True)
+    space_id: Mapped[str] = mapped_column(MATRIX_ID)
+    chat_number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[str] = mapped_column(String(255))
+    # Unique: two rooms sharing one upstream conversation would leak one chat into another.
+    platform_chat_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    message_count: Mapped[int] = mapped_column(Integer)
+
+
+class InboxRow(Base):
+    __tablename__ = "inbox"
+
+    event_id: Mapped[str] = mapped_column(MATRIX_ID, primary_key=True)
+    room_id: Mapped[str] = mapped_column(MATRIX_ID, index=True)
+    sender: Mapped[str] = mapped_column(MATRIX_ID)
+    body: Mapped[str] = mapped_column(Text)
+    timestamp_ms: Mapped[int] = mapped_column(BigInteger)
+    # Tie-breaker for messages with the same origin timestamp: the order they reached us.
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done: Mapped[bool] = mapped_column(server_default=false())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SyncStateRow(Base):
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,66 @@
+"""One database transaction per `async with`, holding the repositories of that transaction."""
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.persistence.inbox import SqlAlchemyInbox
+from adapters.persistence.rooms import SqlAlchemyRoomRepository
+from adapters.persistence.spaces import SqlAlchemySpaceRepository
+from adapters.persistence.sync_state import SqlAlchemySyncState
+from ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    """`UnitOfWork` with a fresh `AsyncSession` per `async with`; leaving the block rolls back
+    whatever was not committed, also when an exception escapes."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            # A session shared by two tasks interleaves their transactions.
+            raise RuntimeError("unit of work already open; make one per task")
+        session = self._session_factory()
+        self._session = session
+        self.spaces = SqlAlchemySpaceRepository(session)
+        self.rooms = SqlAlchemyRoomRepository(session)
+        self.inbox = SqlAlchemyInbox(session)
+        self.sync_state = SqlAlchemySyncState(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._open_session(), None
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self._open_session().commit()
+
+    async def rollback(self) -> None:
+        await self._open_session().rollback()
+
+    def _open_session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+
+class SqlAlchemyUnitOfWorkFactory(UnitOfWorkFactory):
+    """`UnitOfWorkFactory` for the composition root: one new unit of work per call."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    def __call__(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self._session_factory)

@@ -1,0 +1,67 @@
+"""The `surfaces` command: run, dev, migrate."""
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from bootstrap.logging import configure_logging
+from bootstrap.settings import Settings
+
+EXIT_CONFIG = 2
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `.env`; a clear message and exit code 2 when they are wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        click.echo("surfaces: invalid configuration:", err=True)
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"]) or "settings"
+            name = f"SURFACES_{field.upper()}" if problem["loc"] else field
+            click.echo(f"  {name}: {problem['msg']}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+@click.group()
+def main() -> None:
+    """surfaces — the Matrix chat surface of an AI agent platform."""
+
+
+@main.command()
+def run() -> None:
+    """Run the bot, configured by the SURFACES_* environment variables."""
+    settings = load_settings()
+    configure_logging(settings.log_format or "json", secrets=settings.secrets())
+    from bootstrap.runtime import run_bot  # imported late: nothing heavy before logging is set up
+
+    asyncio.run(run_bot(settings))
+
+
+@main.command()
+@click.option("--dir", "base_dir", type=click.Path(path_type=Path), default=Path("var/dev"), show_default=True)
+@click.option("--port", type=int, default=8008, show_default=True, help="port of the local Synapse")
+@click.option("--http-port", type=int, default=8080, show_default=True, help="port of /health, /ready, /metrics")
+def dev(base_dir: Path, port: int, http_port: int) -> None:
+    """Embedded default: a local Synapse, the bot with the echo agent, and a demo user."""
+    from bootstrap.dev import run_dev
+
+    run_dev(base_dir.resolve(), port, http_port)
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = load_settings()
+    configure_logging(settings.log_format or "console", secrets=settings.secrets())
+    from adapters.persistence.migrate import upgrade_database
+
+    asyncio.run(upgrade_database(settings.effective_database_url))
+    click.echo("database is up to date")
+
+
+if __name__ == "__main__":
+    main()

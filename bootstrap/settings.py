@@ -1,0 +1,59 @@
+"""The bot's configuration: `SURFACES_*` environment variables, also read from `.env`."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SURFACES_", env_file=".env", extra="ignore")
+
+    homeserver_url: str = Field(description="client-server API base URL")
+    user_id: str = Field(pattern=r"^@[^:]+:.+$", description="the bot's Matrix id")
+    access_token: SecretStr | None = None
+    password: SecretStr | None = None
+    data_dir: Path = Path("./var/data")
+    database_url: str | None = None
+    workspace_dir: Path = Path("./var/workspace")
+    agents_file: Path = Path("config/agents.yaml")
+    allowed_users: str | None = None
+    locale: Literal["en", "ru"] = "en"
+    max_upload_mb: int = Field(default=50, gt=0)
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    # Loopback by default; the container image sets 0.0.0.0 so probes can reach it.
+    http_host: str = "127.0.0.1"
+    log_format: Literal["json", "console"] | None = None
+    shutdown_grace_s: float = Field(default=20.0, ge=0)
+
+    @field_validator("homeserver_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _needs_credentials(self) -> "Settings":
+        if self.access_token is None and self.password is None:
+            raise ValueError("set SURFACES_ACCESS_TOKEN or SURFACES_PASSWORD")
+        return self
+
+    @property
+    def server_name(self) -> str:
+        return self.user_id.split(":", 1)[1]
+
+    @property
+    def allowed_patterns(self) -> tuple[str, ...]:
+        if not self.allowed_users:
+            return (f"@*:{self.server_name}",)
+        return tuple(p.strip() for p in self.allowed_users.split(",") if p.strip())
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'surfaces.db').resolve()}"
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line."""
+        return [s.get_secret_value() for s in (self.access_token, self.password) if s is not None]

@@ -1,0 +1,38 @@
+"""A request to an agent and the stream of events that answers it."""
+
+from dataclasses import dataclass, field
+
+from domain.model.attachment import Attachment
+from domain.model.ids import AgentId, PlatformChatId, UserId
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentRequest:
+    agent_id: AgentId
+    platform_chat_id: PlatformChatId
+    text: str
+    sender: UserId
+    attachments: tuple[Attachment, ...] = field(default=())
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileEmitted:
+    workspace_path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Done:
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentFailed:
+    message: str
+
+
+AgentEvent = TextDelta | FileEmitted | Done | AgentFailed

@@ -1,0 +1,20 @@
+"""What arrives from the chat network, as the domain sees it."""
+
+from dataclasses import dataclass
+
+from domain.model.ids import EventId, RoomId, UserId
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncomingText:
+    event_id: EventId
+    room_id: RoomId
+    sender: UserId
+    body: str
+    timestamp_ms: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Invitation:
+    room_id: RoomId
+    inviter: UserId

@@ -1,0 +1,82 @@
+"""Routes one incoming message: a command, a chat message for the agent, a lobby message, or nothing."""
+
+import logging
+
+from domain.catalog import Catalog
+from domain.model.links import matrix_to
+from domain.model.messages import IncomingText
+from domain.model.room import ChatRoom
+from domain.services.access import AccessPolicy
+from domain.services.answer_message import AnswerMessage
+from domain.services.commands import Command, parse_command
+from ports.messenger import MessageSender
+from ports.topology import ChatTopology
+from ports.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class HandleMessage:
+    """Entry point for every recorded message; marks it done unless the agent path does."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        access: AccessPolicy,
+        answer: AnswerMessage,
+        sender: MessageSender,
+        topology: ChatTopology,
+        catalog: Catalog,
+    ) -> None:
+        self._uow = uow
+        self._access = access
+        self._answer = answer
+        self._sender = sender
+        self._topology = topology
+        self._catalog = catalog
+
+    async def execute(self, message: IncomingText) -> None:
+        async with self._uow() as uow:
+            if await uow.inbox.is_done(message.event_id):
+                return
+            room = await uow.rooms.get(message.room_id)
+        command = parse_command(message.body)
+        if room is None:
+            await self._lobby(message, command)
+        elif message.sender != room.owner:
+            log.info("message_ignored", extra={"room_id": message.room_id, "reason": "not_owner"})
+        elif command is not None:
+            await self._command(message, room, command)
+        else:
+            await self._answer.execute(message, room)
+            return
+        await self._mark_done(message)
+
+    async def _command(self, message: IncomingText, room: ChatRoom, command: Command) -> None:
+        if command.name == "help":
+            await self._reply(message, self._catalog.text("help"))
+        else:
+            await self._reply(message, self._catalog.text("unknown_command", command=f"!{command.name}"))
+
+    async def _lobby(self, message: IncomingText, command: Command | None) -> None:
+        if not self._access.allows(message.sender):
+            log.info("message_ignored", extra={"room_id": message.room_id, "reason": "not_allowed"})
+            return
+        if command is not None and command.name == "help":
+            await self._reply(message, self._catalog.text("help"))
+            return
+        async with self._uow() as uow:
+            space = await uow.spaces.get(message.sender)
+        if space is None or space.space_id is None:
+            await self._reply(message, self._catalog.text("lobby_no_space"))
+            return
+        link = matrix_to(space.space_id, self._topology.server_name)
+        await self._reply(message, self._catalog.text("lobby_pointer", space_link=link))
+
+    async def _reply(self, message: IncomingText, text: str) -> None:
+        await self._sender.send_reply(message.room_id, message.event_id, text, f"reply-{message.event_id}")
+
+    async def _mark_done(self, message: IncomingText) -> None:
+        async with self._uow() as uow:
+            await uow.inbox.mark_done(message.event_id)
+            await uow.commit()

@@ -1,0 +1,20 @@
+from typing import Protocol
+
+from domain.model.ids import EventId, RoomId
+from domain.model.messages import IncomingText
+
+
+class Inbox(Protocol):
+    """Incoming messages keyed by event id, so that each is answered exactly once."""
+
+    async def record(self, message: IncomingText) -> bool:
+        """Stores the message unless its event id is already known; True when it was new."""
+        ...
+
+    async def is_done(self, event_id: EventId) -> bool: ...
+
+    async def mark_done(self, event_id: EventId) -> None: ...
+
+    async def pending(self, room_id: RoomId | None = None) -> list[IncomingText]:
+        """Recorded messages not yet marked done, oldest first."""
+        ...

@@ -1,0 +1,16 @@
+from typing import Protocol
+
+from domain.model.ids import RoomId, UserId
+from domain.model.room import ChatRoom
+
+
+class RoomRepository(Protocol):
+    """Stores chat rooms by room id; changes are kept only when the unit of work commits."""
+
+    async def get(self, room_id: RoomId) -> ChatRoom | None: ...
+
+    async def add(self, room: ChatRoom) -> None: ...
+
+    async def save(self, room: ChatRoom) -> None: ...
+
+    async def for_owner(self, owner: UserId) -> list[ChatRoom]: ...

@@ -1,0 +1,115 @@
+"""Hand-written fakes of the chat-network and platform ports, recording what the domain asked for."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
+from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
+from domain.model.room import ChatRoom
+from domain.model.space import UserSpace
+from ports.messenger import MessageSender
+from ports.platform import PlatformClient
+from ports.topology import ChatTopology, NewRoom
+
+
+@dataclass
+class SentMessage:
+    room_id: RoomId
+    text: str
+    reply_to: EventId | None
+    txn_id: str | None
+
+
+@dataclass
+class FakeMessageSender(MessageSender):
+    sent: list[SentMessage] = field(default_factory=list)
+    typing: list[tuple[RoomId, bool]] = field(default_factory=list)
+    _txns: set[str] = field(default_factory=set)
+
+    async def send_reply(self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str) -> EventId:
+        return self._record(SentMessage(room_id, markdown, reply_to, txn_id))
+
+    async def send_notice(self, room_id: RoomId, markdown: str, txn_id: str | None = None) -> EventId:
+        return self._record(SentMessage(room_id, markdown, None, txn_id))
+
+    async def set_typing(self, room_id: RoomId, typing: bool) -> None:
+        self.typing.append((room_id, typing))
+
+    def _record(self, message: SentMessage) -> EventId:
+        # Like a homeserver: a repeated transaction id posts nothing new.
+        if message.txn_id is None or message.txn_id not in self._txns:
+            self.sent.append(message)
+        if message.txn_id is not None:
+            self._txns.add(message.txn_id)
+        return EventId(f"$sent{len(self.sent)}")
+
+    def texts_in(self, room_id: RoomId) -> list[str]:
+        return [m.text for m in self.sent if m.room_id == room_id]
+
+
+@dataclass
+class FakeChatTopology(ChatTopology):
+    server: str = "example.org"
+    names: dict[UserId, str] = field(default_factory=dict)
+    spaces: dict[RoomId, UserSpace] = field(default_factory=dict)
+    rooms: dict[RoomId, NewRoom] = field(default_factory=dict)
+    children: dict[RoomId, list[RoomId]] = field(default_factory=dict)
+    room_state: dict[RoomId, ChatRoom] = field(default_factory=dict)
+    joined: list[RoomId] = field(default_factory=list)
+    rejected: list[RoomId] = field(default_factory=list)
+    fail_room_creation: bool = False
+
+    @property
+    def server_name(self) -> str:
+        return self.server
+
+    async def display_name(self, user_id: UserId) -> str:
+        return self.names.get(user_id, user_id)
+
+    async def join(self, room_id: RoomId) -> None:
+        self.joined.append(room_id)
+
+    async def reject(self, room_id: RoomId, reason: str) -> None:
+        self.rejected.append(room_id)
+
+    async def create_space(self, name: str, space: UserSpace) -> RoomId:
+        room_id = RoomId(f"!space{len(self.spaces) + 1}:{self.server}")
+        self.spaces[room_id] = space
+        return room_id
+
+    async def create_chat_room(self, new_room: NewRoom) -> RoomId:
+        if self.fail_room_creation:
+            raise RuntimeError("homeserver down")
+        room_id = RoomId(f"!room{len(self.rooms) + 1}:{self.server}")
+        self.rooms[room_id] = new_room
+        return room_id
+
+    async def link_child(self, space_id: RoomId, room_id: RoomId) -> None:
+        self.children.setdefault(space_id, []).append(room_id)
+
+    async def write_room_state(self, room: ChatRoom) -> None:
+        self.room_state[room.room_id] = room
+
+
+@dataclass
+class ScriptedPlatform(PlatformClient):
+    """Answers every request with the given events; records requests and disconnects."""
+
+    events: list[AgentEvent] = field(default_factory=lambda: [TextDelta(text="ok"), Done()])
+    requests: list[AgentRequest] = field(default_factory=list)
+    disconnected: list[PlatformChatId] = field(default_factory=list)
+
+    async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
+        self.requests.append(request)
+        for event in self.events:
+            yield event
+
+    async def disconnect_chat(self, platform_chat_id: PlatformChatId) -> None:
+        self.disconnected.append(platform_chat_id)
+
+    async def health(self) -> bool:
+        return True
+
+
+def failing_platform(message: str) -> ScriptedPlatform:
+    return ScriptedPlatform(events=[AgentFailed(message=message)])

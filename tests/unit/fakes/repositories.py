@@ -1,0 +1,208 @@
+"""In-memory repositories over a shared `FakeStore`: changes are staged per unit of work and
+reach the store only on commit, so they behave like the database adapters."""
+
+import copy
+import itertools
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
+
+from domain.model.ids import EventId, RoomId, UserId
+from domain.model.messages import IncomingText
+from domain.model.room import ChatRoom
+from domain.model.space import UserSpace
+from ports.inbox import Inbox
+from ports.rooms import RoomRepository
+from ports.spaces import SpaceRepository
+from ports.sync_state import SyncState
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FakeConflictError(Exception):
+    """Raised at commit where a database would raise an integrity error."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FakeInboxEntry:
+    message: IncomingText
+    received: int
+    done: bool = False
+
+
+@dataclass(kw_only=True)
+class FakeStore:
+    """Committed state, shared by every fake unit of work made over it."""
+
+    spaces: dict[UserId, UserSpace] = field(default_factory=dict)
+    rooms: dict[RoomId, ChatRoom] = field(default_factory=dict)
+    inbox: dict[EventId, FakeInboxEntry] = field(default_factory=dict)
+    sync_token: str | None = None
+    receipts: Iterator[int] = field(default_factory=itertools.count)
+
+
+class _Staged(Generic[K, V]):
+    """Committed entities plus this transaction's changes; hands out copies, as a database
+    hands out fresh objects, so mutating an entity without `save` changes nothing."""
+
+    def __init__(self, committed: dict[K, V]) -> None:
+        self._committed = committed
+        self._changes: dict[K, V] = {}
+        self.duplicates: list[K] = []
+
+    def get(self, key: K) -> V | None:
+        value = self._changes.get(key, self._committed.get(key))
+        return None if value is None else copy.copy(value)
+
+    def add(self, key: K, value: V) -> None:
+        if key in self._changes or key in self._committed:
+            self.duplicates.append(key)
+        self._changes[key] = copy.copy(value)
+
+    def put(self, key: K, value: V) -> None:
+        self._changes[key] = copy.copy(value)
+
+    def values(self) -> list[V]:
+        return [copy.copy(value) for value in {**self._committed, **self._changes}.values()]
+
+    def apply(self) -> None:
+        self._committed.update(self._changes)
+        self.discard()
+
+    def discard(self) -> None:
+        self._changes.clear()
+        self.duplicates.clear()
+
+
+def _require_unique(kind: str, keys: Iterable[Hashable | None]) -> None:
+    present = [key for key in keys if key is not None]
+    if len(present) != len(set(present)):
+        raise FakeConflictError(f"duplicate {kind}")
+
+
+class FakeSpaceRepository(SpaceRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self._spaces = _Staged(store.spaces)
+
+    async def get(self, owner: UserId) -> UserSpace | None:
+        return self._spaces.get(owner)
+
+    async def add(self, space: UserSpace) -> None:
+        self._spaces.add(space.owner, space)
+
+    async def save(self, space: UserSpace) -> None:
+        self._spaces.put(space.owner, space)
+
+    def check(self) -> None:
+        if self._spaces.duplicates:
+            raise FakeConflictError(f"space already exists: {self._spaces.duplicates}")
+        _require_unique("space_id", [space.space_id for space in self._spaces.values()])
+
+    def apply(self) -> None:
+        self._spaces.apply()
+
+    def discard(self) -> None:
+        self._spaces.discard()
+
+    async def list(self) -> list[UserSpace]:
+        return sorted(self._spaces.values(), key=lambda space: space.owner)
+
+
+class FakeRoomRepository(RoomRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self._rooms = _Staged(store.rooms)
+
+    async def get(self, room_id: RoomId) -> ChatRoom | None:
+        return self._rooms.get(room_id)
+
+    async def add(self, room: ChatRoom) -> None:
+        self._rooms.add(room.room_id, room)
+
+    async def save(self, room: ChatRoom) -> None:
+        self._rooms.put(room.room_id, room)
+
+    async def for_owner(self, owner: UserId) -> list[ChatRoom]:
+        mine = [room for room in self._rooms.values() if room.owner == owner]
+        return sorted(mine, key=lambda room: (room.chat_number, room.room_id))
+
+    def check(self) -> None:
+        if self._rooms.duplicates:
+            raise FakeConflictError(f"room already exists: {self._rooms.duplicates}")
+        chat_ids = [room.context.platform_chat_id for room in self._rooms.values()]
+        _require_unique("platform_chat_id", chat_ids)
+
+    def apply(self) -> None:
+        self._rooms.apply()
+
+    def discard(self) -> None:
+        self._rooms.discard()
+
+
+class FakeInbox(Inbox):
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self._new: dict[EventId, FakeInboxEntry] = {}
+        self._done: set[EventId] = set()
+
+    async def record(self, message: IncomingText) -> bool:
+        if self._entry(message.event_id) is not None:
+            return False
+        received = next(self._store.receipts)
+        self._new[message.event_id] = FakeInboxEntry(message=message, received=received)
+        return True
+
+    async def is_done(self, event_id: EventId) -> bool:
+        entry = self._entry(event_id)
+        return entry is not None and entry.done
+
+    async def mark_done(self, event_id: EventId) -> None:
+        if self._entry(event_id) is not None:
+            self._done.add(event_id)
+
+    async def pending(self, room_id: RoomId | None = None) -> list[IncomingText]:
+        entries = [self._entry(event_id) for event_id in {**self._store.inbox, **self._new}]
+        waiting = [
+            entry
+            for entry in entries
+            if entry is not None and not entry.done and (room_id is None or entry.message.room_id == room_id)
+        ]
+        waiting.sort(key=lambda entry: (entry.message.timestamp_ms, entry.received))
+        return [entry.message for entry in waiting]
+
+    def apply(self) -> None:
+        for event_id in [*self._new, *self._done]:
+            entry = self._entry(event_id)
+            if entry is not None:
+                self._store.inbox[event_id] = entry
+        self.discard()
+
+    def discard(self) -> None:
+        self._new.clear()
+        self._done.clear()
+
+    def _entry(self, event_id: EventId) -> FakeInboxEntry | None:
+        entry = self._store.inbox.get(event_id) or self._new.get(event_id)
+        if entry is not None and event_id in self._done:
+            return replace(entry, done=True)
+        return entry
+
+
+class FakeSyncState(SyncState):
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self._staged: str | None = None
+
+    async def get_token(self) -> str | None:
+        return self._staged if self._staged is not None else self._store.sync_token
+
+    async def set_token(self, token: str) -> None:
+        self._staged = token
+
+    def apply(self) -> None:
+        if self._staged is not None:
+            self._store.sync_token = self._staged
+        self.discard()
+
+    def discard(self) -> None:
+        self._staged = None
