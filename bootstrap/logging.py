@@ -15,7 +15,7 @@ REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(r"token|password|secret|api_key|authorization", re.IGNORECASE)
 # Some nio versions log request URLs carrying the token as a query parameter.
 _SECRET_IN_TEXT = re.compile(r"(access_token=)[^&\s\"'<>]+|(Bearer\s+)[\w.~+/=-]+", re.IGNORECASE)
-_NOISY_LOGGERS = ("nio", "sqlalchemy.engine", "aiohttp.access")
+_NOISY_LOGGERS = ("nio", "sqlalchemy.engine", "aiohttp.access", "alembic.runtime.plugins")
 _HANDLER_NAME = "surfaces"
 
 

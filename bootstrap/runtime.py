@@ -30,7 +30,7 @@ async def run_bot(settings: Settings) -> None:
         token = settings.access_token.get_secret_value() if settings.access_token else None
         password = settings.password.get_secret_value() if settings.password else None
         await log_in(client, token, password, SessionFile(settings.data_dir / "session.json"))
-        log.info("logged_in", device_id=client.device_id)
+        log.info("login_done", device_id=client.device_id)
         await sync_loop.first_sync()
         await _catch_up(container)
         endpoint.ready = True

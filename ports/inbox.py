@@ -13,7 +13,9 @@ class Inbox(Protocol):
 
     async def is_done(self, event_id: EventId) -> bool: ...
 
-    async def mark_done(self, event_id: EventId) -> None: ...
+    async def mark_done(self, event_id: EventId) -> None:
+        """Marks a recorded message answered; an event id never recorded is ignored."""
+        ...
 
     async def pending(self, room_id: RoomId | None = None) -> list[IncomingText]:
         """Recorded messages not yet marked done, oldest first."""
