@@ -16,3 +16,7 @@ class RoomRepository(Protocol):
     async def for_owner(self, owner: UserId) -> list[ChatRoom]:
         """The owner's rooms, archived ones included, by chat number."""
         ...
+
+    async def all(self) -> list[ChatRoom]:
+        """Every room, archived included, ordered by owner then chat number."""
+        ...

@@ -44,6 +44,16 @@ class ChatTopology(Protocol):
         """Writes `m.space.child` (state_key = room id, `via` = our server) into the Space."""
         ...
 
+    async def unlink_child(self, space_id: RoomId, room_id: RoomId) -> None:
+        """Removes the room from the Space (an empty `m.space.child`)."""
+        ...
+
+    async def set_room_name(self, room_id: RoomId, name: str) -> None: ...
+
+    async def invite(self, room_id: RoomId, user_id: UserId) -> None:
+        """Invites the user; already being a member is not an error."""
+        ...
+
     async def write_room_state(self, room: ChatRoom) -> None:
         """Rewrites the room's `dev.surfaces.room` state event from the entity."""
         ...

@@ -3,6 +3,7 @@ from typing import Protocol, Self
 
 from ports.inbox import Inbox
 from ports.rooms import RoomRepository
+from ports.snapshots import SnapshotRepository
 from ports.spaces import SpaceRepository
 from ports.sync_state import SyncState
 
@@ -14,6 +15,7 @@ class UnitOfWork(Protocol):
     rooms: RoomRepository
     inbox: Inbox
     sync_state: SyncState
+    snapshots: SnapshotRepository
 
     async def __aenter__(self) -> Self: ...
 

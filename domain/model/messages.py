@@ -18,3 +18,16 @@ class IncomingText:
 class Invitation:
     room_id: RoomId
     inviter: UserId
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoomRenamed:
+    """A new `m.room.name` in a room, whoever set it (the bot, or the person in their client)."""
+
+    event_id: EventId
+    room_id: RoomId
+    sender: UserId
+    name: str
+
+
+RoomEvent = IncomingText | RoomRenamed

@@ -24,6 +24,8 @@ class ChatRoom:
     context: ChatContext
     status: RoomStatus = RoomStatus.ACTIVE
     message_count: int = 0
+    # Set once the "this chat is archived" notice was posted, so later messages get no second one.
+    archived_notice_sent: bool = False
 
     @property
     def chat_id(self) -> str:
