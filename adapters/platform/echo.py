@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import json
 import re
 from collections.abc import AsyncIterator, Iterable
 
@@ -13,11 +14,14 @@ from domain.model.agent import (
     FileEmitted,
     TextDelta,
 )
+from domain.model.context import ChatContext
 from domain.model.ids import PlatformChatId
-from ports.platform import PlatformClient
+from ports.platform import ContextTransferUnsupported, PlatformClient, PlatformError
 
 FAIL_DIRECTIVE = "!!fail"
 FAIL_MESSAGE = "echo agent was asked to fail"
+HISTORY_DIRECTIVE = "!!history"
+EMPTY_HISTORY = "(no history)"
 MAX_SLEEP_SECONDS = 30.0
 _SLEEP_DIRECTIVE = re.compile(r"!!sleep\s+(\d+(?:\.\d*)?|\.\d+)(?:\s+|$)")
 # Split just before each word that follows whitespace: every piece is a word plus its trailing
@@ -29,25 +33,33 @@ class EchoPlatformClient:
     """Echoes each message back as a stream of TextDelta chunks (1-3 words each), then Done.
 
     Each platform_chat_id keeps an in-memory session of the texts it received, dropped by
-    disconnect_chat. Directives let tests drive the failure paths:
+    disconnect_chat, exported and imported as a JSON list of those texts. Directives let tests
+    drive the other paths:
 
     - a text exactly ``!!fail`` answers with ``AgentFailed("echo agent was asked to fail")``;
     - a text starting ``!!sleep N`` (seconds, float, capped at 30) waits N seconds, then
-      echoes the rest of the text after N.
+      echoes the rest of the text after N;
+    - a text exactly ``!!history`` answers with the texts this chat received before, one per
+      line, numbered from 1 (``1. first``), newlines inside a text shown as ``\\n``; or
+      ``(no history)``. The question itself is not recorded.
     """
 
-    def __init__(self, delay_per_chunk: float = 0.0) -> None:
+    def __init__(self, delay_per_chunk: float = 0.0, context_transfer: bool = True) -> None:
         if delay_per_chunk < 0:
             raise ValueError("delay_per_chunk must not be negative")
         self._delay_per_chunk = delay_per_chunk
+        self._context_transfer = context_transfer
         self._sessions: dict[PlatformChatId, list[str]] = {}
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
-        self._sessions.setdefault(request.platform_chat_id, []).append(request.text)
-        if request.text == FAIL_DIRECTIVE:
-            yield AgentFailed(message=FAIL_MESSAGE)
-            return
-        answer = await self._obey_sleep(request.text)
+        if request.text == HISTORY_DIRECTIVE:
+            answer = _numbered(self.history(request.platform_chat_id))
+        else:
+            self._sessions.setdefault(request.platform_chat_id, []).append(request.text)
+            if request.text == FAIL_DIRECTIVE:
+                yield AgentFailed(message=FAIL_MESSAGE)
+                return
+            answer = await self._obey_sleep(request.text)
         for chunk in _chunks(answer):
             if self._delay_per_chunk:
                 await asyncio.sleep(self._delay_per_chunk)
@@ -56,8 +68,19 @@ class EchoPlatformClient:
             yield emitted
         yield Done()
 
-    async def disconnect_chat(self, platform_chat_id: PlatformChatId) -> None:
-        self._sessions.pop(platform_chat_id, None)
+    async def disconnect_chat(self, chat: ChatContext) -> None:
+        self._sessions.pop(chat.platform_chat_id, None)
+
+    async def export_context(self, chat: ChatContext) -> str:
+        self._check_transfer(chat)
+        return json.dumps(list(self.history(chat.platform_chat_id)), ensure_ascii=False)
+
+    async def import_context(self, chat: ChatContext, payload: str) -> None:
+        self._check_transfer(chat)
+        self._sessions[chat.platform_chat_id] = _parse_history(payload)
+
+    async def suggest_title(self, chat: ChatContext, question: str, answer: str) -> str | None:
+        return None
 
     async def health(self) -> bool:
         return True
@@ -65,6 +88,10 @@ class EchoPlatformClient:
     def history(self, platform_chat_id: PlatformChatId) -> tuple[str, ...]:
         """The texts this chat's session has received, oldest first (empty once disconnected)."""
         return tuple(self._sessions.get(platform_chat_id, ()))
+
+    def _check_transfer(self, chat: ChatContext) -> None:
+        if not self._context_transfer:
+            raise ContextTransferUnsupported(f"agent {chat.agent_id} cannot save or load context")
 
     def _files_to_emit(self, request: AgentRequest) -> Iterable[FileEmitted]:
         """Hook for file emission (a later issue): files the echo agent writes for this request."""
@@ -77,6 +104,24 @@ class EchoPlatformClient:
             return text
         await asyncio.sleep(min(float(match.group(1)), MAX_SLEEP_SECONDS))
         return text[match.end() :]
+
+
+def _numbered(history: tuple[str, ...]) -> str:
+    if not history:
+        return EMPTY_HISTORY
+    # One line per message, so a multi-line message is shown with a visible \n.
+    lines = (text.replace("\n", "\\n") for text in history)
+    return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, 1))
+
+
+def _parse_history(payload: str) -> list[str]:
+    try:
+        history = json.loads(payload)
+    except ValueError as error:
+        raise PlatformError(f"echo context is not valid JSON: {error}") from error
+    if not isinstance(history, list) or not all(isinstance(text, str) for text in history):
+        raise PlatformError("echo context must be a JSON list of message texts")
+    return history
 
 
 def _chunks(text: str) -> Iterable[str]:

@@ -1,6 +1,12 @@
+import json
+
+import pytest
+
 from adapters.platform.echo import EchoPlatformClient
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
+from domain.model.context import ChatContext
 from domain.model.ids import AgentId, PlatformChatId, UserId
+from ports.platform import ContextTransferUnsupported, PlatformError
 
 CHAT_A = PlatformChatId("chat-a")
 CHAT_B = PlatformChatId("chat-b")
@@ -13,6 +19,10 @@ def _request(text: str, chat: PlatformChatId = CHAT_A) -> AgentRequest:
         text=text,
         sender=UserId("@u:hs"),
     )
+
+
+def _chat(chat: PlatformChatId) -> ChatContext:
+    return ChatContext(agent_id=AgentId("echo"), platform_chat_id=chat)
 
 
 async def _collect(client: EchoPlatformClient, request: AgentRequest) -> list[AgentEvent]:
@@ -68,22 +78,54 @@ async def test_chunk_delay_keeps_the_answer() -> None:
     assert _text(await _collect(client, _request("a b c d"))) == "a b c d"
 
 
-async def test_sessions_are_kept_per_chat() -> None:
+async def test_history_directive_numbers_earlier_messages_one_per_line() -> None:
     client = EchoPlatformClient()
-    await _collect(client, _request("first", CHAT_A))
-    await _collect(client, _request("other", CHAT_B))
-    await _collect(client, _request("second", CHAT_A))
-    assert client.history(CHAT_A) == ("first", "second")
-    assert client.history(CHAT_B) == ("other",)
+    for text in ("first", "two\nlines", "!!fail"):
+        await _collect(client, _request(text))
+    events = await _collect(client, _request("!!history"))
+    assert _text(events) == "1. first\n2. two\\nlines\n3. !!fail"
+    assert events[-1] == Done()
 
 
-async def test_disconnect_drops_only_that_chat() -> None:
+async def test_history_directive_is_not_recorded() -> None:
     client = EchoPlatformClient()
-    await _collect(client, _request("a", CHAT_A))
-    await _collect(client, _request("b", CHAT_B))
-    await client.disconnect_chat(CHAT_A)
-    assert client.history(CHAT_A) == ()
-    assert client.history(CHAT_B) == ("b",)
+    assert _text(await _collect(client, _request("!!history"))) == "(no history)"
+    await _collect(client, _request("hi"))
+    await _collect(client, _request("!!history"))
+    assert client.history(CHAT_A) == ("hi",)
+
+
+async def test_history_directive_shows_imported_context() -> None:
+    client = EchoPlatformClient()
+    await client.import_context(_chat(CHAT_B), '["from a snapshot"]')
+    assert _text(await _collect(client, _request("!!history", CHAT_B))) == "1. from a snapshot"
+
+
+async def test_export_is_a_json_list_of_received_texts() -> None:
+    client = EchoPlatformClient()
+    await _collect(client, _request("héllo"))
+    await _collect(client, _request("!!sleep 0 later"))
+    assert json.loads(await client.export_context(_chat(CHAT_A))) == ["héllo", "!!sleep 0 later"]
+
+
+@pytest.mark.parametrize("payload", ["not json", '{"a": 1}', '["ok", 2]', "null"])
+async def test_import_rejects_a_payload_that_is_not_a_list_of_texts(payload: str) -> None:
+    with pytest.raises(PlatformError, match="echo context"):
+        await EchoPlatformClient().import_context(_chat(CHAT_A), payload)
+
+
+async def test_without_context_transfer_save_and_load_name_the_agent() -> None:
+    client = EchoPlatformClient(context_transfer=False)
+    chat = ChatContext(agent_id=AgentId("echo-nosave"), platform_chat_id=CHAT_A)
+    message = "agent echo-nosave cannot save or load context"
+    with pytest.raises(ContextTransferUnsupported, match=message):
+        await client.export_context(chat)
+    with pytest.raises(ContextTransferUnsupported, match=message):
+        await client.import_context(chat, "[]")
+
+
+async def test_offers_no_title() -> None:
+    assert await EchoPlatformClient().suggest_title(_chat(CHAT_A), "question", "answer") is None
 
 
 async def test_is_healthy() -> None:

@@ -1,0 +1,151 @@
+"""The agent registry (`config/agents.yaml`): which agents exist, their adapters, and the default one."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from adapters.platform.echo import EchoPlatformClient
+from adapters.platform.routed import RoutedPlatformClient
+from domain.model.agents import AgentDirectory, AgentSpec
+from domain.model.ids import AgentId
+from ports.platform import PlatformClient
+
+BUILT_IN = "built-in registry"
+AdapterName = Literal["echo", "http", "openai"]
+
+
+class AgentsConfigError(Exception):
+    """The agent registry file is unreadable or invalid; the message names the file and the field."""
+
+
+class EchoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    context_transfer: bool = True
+    delay_per_chunk: float = Field(default=0.0, ge=0)
+
+
+class PendingSettings(BaseModel):
+    """Settings of an adapter that is not available yet: kept as written, checked when it lands."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+AdapterSettings = EchoSettings | PendingSettings
+_SETTINGS: Mapping[str, type[AdapterSettings]] = {
+    "echo": EchoSettings,
+    "http": PendingSettings,
+    "openai": PendingSettings,
+}
+
+
+class _AgentEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # No whitespace: the id is typed after a chat command.
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    adapter: AdapterName
+    description: str = ""
+    # Checked per adapter in a second pass, so error paths read `agents.N.settings.field`.
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class _AgentsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default: str
+    agents: list[_AgentEntry] = Field(min_length=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentRegistry:
+    """The agents as configured: the domain's directory plus each agent's adapter settings."""
+
+    directory: AgentDirectory
+    settings: Mapping[AgentId, AdapterSettings]
+    source: str = BUILT_IN
+
+
+def built_in_registry() -> AgentRegistry:
+    echo = AgentId("echo")
+    spec = AgentSpec(agent_id=echo, adapter="echo", description="Repeats what you say")
+    return AgentRegistry(directory=AgentDirectory(agents=(spec,), default=echo), settings={echo: EchoSettings()})
+
+
+def load_agent_registry(path: Path) -> AgentRegistry:
+    """The registry in `path`, or the built-in one when there is no such file; AgentsConfigError when invalid."""
+    if not path.exists():
+        return built_in_registry()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise AgentsConfigError(f"{path}: cannot read: {error}") from error
+    except yaml.YAMLError as error:
+        raise AgentsConfigError(_describe_yaml(path, error)) from error
+    return _registry(path, raw)
+
+
+def _describe_yaml(path: Path, error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{path}: {where}not valid YAML: {problem}"
+
+
+def _registry(path: Path, raw: object) -> AgentRegistry:
+    if not isinstance(raw, dict):
+        raise AgentsConfigError(f"{path}: (top level): expected a mapping with the keys default and agents")
+    try:
+        parsed = _AgentsFile.model_validate(raw)
+    except ValidationError as error:
+        raise AgentsConfigError(_describe(path, error)) from error
+    settings: dict[AgentId, AdapterSettings] = {}
+    for index, entry in enumerate(parsed.agents):
+        if AgentId(entry.id) in settings:
+            raise AgentsConfigError(f"{path}: agents.{index}.id: agent {entry.id!r} is listed twice")
+        try:
+            settings[AgentId(entry.id)] = _SETTINGS[entry.adapter].model_validate(entry.settings)
+        except ValidationError as error:
+            raise AgentsConfigError(_describe(path, error, prefix=f"agents.{index}.settings")) from error
+    if AgentId(parsed.default) not in settings:
+        raise AgentsConfigError(f"{path}: default: agent {parsed.default!r} is not listed under agents")
+    specs = tuple(
+        AgentSpec(agent_id=AgentId(entry.id), adapter=entry.adapter, description=entry.description)
+        for entry in parsed.agents
+    )
+    directory = AgentDirectory(agents=specs, default=AgentId(parsed.default))
+    return AgentRegistry(directory=directory, settings=settings, source=str(path))
+
+
+def _describe(path: Path, error: ValidationError, prefix: str = "") -> str:
+    problems = []
+    for item in error.errors(include_url=False):
+        parts = ([prefix] if prefix else []) + [str(part) for part in item["loc"]]
+        problems.append(f"{path}: {'.'.join(parts) or '(top level)'}: {item['msg']}")
+    return "\n".join(problems)
+
+
+def build_platform(registry: AgentRegistry) -> PlatformClient:
+    """One adapter per agent in the registry, routed by agent id."""
+    clients: dict[AgentId, PlatformClient] = {}
+    for spec in registry.directory.agents:
+        build = _BUILDERS.get(spec.adapter)
+        if build is None:
+            raise AgentsConfigError(
+                f"{registry.source}: agent {spec.agent_id!r} uses adapter {spec.adapter!r}, "
+                "which is not available yet (available: echo)"
+            )
+        clients[spec.agent_id] = build(registry.settings[spec.agent_id])
+    return RoutedPlatformClient(clients)
+
+
+def _echo(settings: AdapterSettings) -> PlatformClient:
+    assert isinstance(settings, EchoSettings)
+    return EchoPlatformClient(delay_per_chunk=settings.delay_per_chunk, context_transfer=settings.context_transfer)
+
+
+_BUILDERS: Mapping[str, Callable[[AdapterSettings], PlatformClient]] = {"echo": _echo}
