@@ -31,6 +31,12 @@ class SqlAlchemyRoomRepository(RoomRepository):
         query = select(RoomRow).where(RoomRow.owner == owner).order_by(RoomRow.chat_number)
         return [_to_domain(row) for row in await self._session.scalars(query)]
 
+    async def all(self) -> list[ChatRoom]:
+        # Sorted here rather than in SQL: PostgreSQL compares text by the database's locale,
+        # which need not be the code point order SQLite and the fake use.
+        rooms = [_to_domain(row) for row in await self._session.scalars(select(RoomRow))]
+        return sorted(rooms, key=lambda room: (room.owner, room.chat_number, room.room_id))
+
 
 def _to_row(room: ChatRoom) -> RoomRow:
     return RoomRow(
@@ -43,6 +49,7 @@ def _to_row(room: ChatRoom) -> RoomRow:
         platform_chat_id=room.context.platform_chat_id,
         status=room.status.value,
         message_count=room.message_count,
+        archived_notice_sent=room.archived_notice_sent,
     )
 
 
@@ -59,4 +66,5 @@ def _to_domain(row: RoomRow) -> ChatRoom:
         ),
         status=RoomStatus(row.status),
         message_count=row.message_count,
+        archived_notice_sent=row.archived_notice_sent,
     )

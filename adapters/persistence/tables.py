@@ -46,6 +46,20 @@ class RoomRow(Base):
     platform_chat_id: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16))
     message_count: Mapped[int] = mapped_column(Integer)
+    archived_notice_sent: Mapped[bool] = mapped_column(server_default=false())
+
+
+class SnapshotRow(Base):
+    __tablename__ = "snapshots"
+
+    owner: Mapped[str] = mapped_column(MATRIX_ID, primary_key=True)
+    label: Mapped[str] = mapped_column(String(255), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(255))
+    source_chat_id: Mapped[str] = mapped_column(String(255))
+    # Whatever the agent's adapter exported; a long conversation can run to megabytes.
+    payload: Mapped[str] = mapped_column(Text)
+    message_count: Mapped[int] = mapped_column(Integer)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class InboxRow(Base):

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.inbox import SqlAlchemyInbox
 from adapters.persistence.rooms import SqlAlchemyRoomRepository
+from adapters.persistence.snapshots import SqlAlchemySnapshotRepository
 from adapters.persistence.spaces import SqlAlchemySpaceRepository
 from adapters.persistence.sync_state import SqlAlchemySyncState
 from ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -30,6 +31,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.rooms = SqlAlchemyRoomRepository(session)
         self.inbox = SqlAlchemyInbox(session)
         self.sync_state = SqlAlchemySyncState(session)
+        self.snapshots = SqlAlchemySnapshotRepository(session)
         return self
 
     async def __aexit__(

@@ -10,9 +10,11 @@ from typing import Generic, TypeVar
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText
 from domain.model.room import ChatRoom
+from domain.model.snapshot import Snapshot
 from domain.model.space import UserSpace
 from ports.inbox import Inbox
 from ports.rooms import RoomRepository
+from ports.snapshots import SnapshotRepository
 from ports.spaces import SpaceRepository
 from ports.sync_state import SyncState
 
@@ -39,6 +41,7 @@ class FakeStore:
     rooms: dict[RoomId, ChatRoom] = field(default_factory=dict)
     inbox: dict[EventId, FakeInboxEntry] = field(default_factory=dict)
     sync_token: str | None = None
+    snapshots: dict[tuple[UserId, str], Snapshot] = field(default_factory=dict)
     receipts: Iterator[int] = field(default_factory=itertools.count)
 
 
@@ -126,6 +129,9 @@ class FakeRoomRepository(RoomRepository):
         mine = [room for room in self._rooms.values() if room.owner == owner]
         return sorted(mine, key=lambda room: (room.chat_number, room.room_id))
 
+    async def all(self) -> list[ChatRoom]:
+        return sorted(self._rooms.values(), key=lambda room: (room.owner, room.chat_number, room.room_id))
+
     def check(self) -> None:
         if self._rooms.duplicates:
             raise FakeConflictError(f"room already exists: {self._rooms.duplicates}")
@@ -137,6 +143,27 @@ class FakeRoomRepository(RoomRepository):
 
     def discard(self) -> None:
         self._rooms.discard()
+
+
+class FakeSnapshotRepository(SnapshotRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self._snapshots = _Staged(store.snapshots)
+
+    async def get(self, owner: UserId, label: str) -> Snapshot | None:
+        return self._snapshots.get((owner, label))
+
+    async def save(self, snapshot: Snapshot) -> None:
+        self._snapshots.put((snapshot.owner, snapshot.label), snapshot)
+
+    async def for_owner(self, owner: UserId) -> list[Snapshot]:
+        mine = [snapshot for snapshot in self._snapshots.values() if snapshot.owner == owner]
+        return sorted(mine, key=lambda snapshot: snapshot.label)
+
+    def apply(self) -> None:
+        self._snapshots.apply()
+
+    def discard(self) -> None:
+        self._snapshots.discard()
 
 
 class FakeInbox(Inbox):

@@ -2,7 +2,7 @@
 shared `FakeStore`, anything else discards them."""
 
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.unit.fakes.repositories import (
@@ -10,6 +10,7 @@ from tests.unit.fakes.repositories import (
     FakeInbox,
     FakeInboxEntry,
     FakeRoomRepository,
+    FakeSnapshotRepository,
     FakeSpaceRepository,
     FakeStore,
     FakeSyncState,
@@ -20,12 +21,19 @@ __all__ = [
     "FakeInbox",
     "FakeInboxEntry",
     "FakeRoomRepository",
+    "FakeSnapshotRepository",
     "FakeSpaceRepository",
     "FakeStore",
     "FakeSyncState",
     "FakeUnitOfWork",
     "FakeUnitOfWorkFactory",
 ]
+
+
+class _Part(Protocol):
+    def apply(self) -> None: ...
+
+    def discard(self) -> None: ...
 
 
 class FakeUnitOfWork(UnitOfWork):
@@ -44,8 +52,10 @@ class FakeUnitOfWork(UnitOfWork):
         self._rooms = FakeRoomRepository(self.store)
         self._inbox = FakeInbox(self.store)
         self._sync_state = FakeSyncState(self.store)
+        self._snapshots = FakeSnapshotRepository(self.store)
         self.spaces, self.rooms = self._spaces, self._rooms
         self.inbox, self.sync_state = self._inbox, self._sync_state
+        self.snapshots = self._snapshots
         return self
 
     async def __aexit__(
@@ -62,14 +72,17 @@ class FakeUnitOfWork(UnitOfWork):
         # Check everything before applying anything: a failed commit keeps nothing.
         self._spaces.check()
         self._rooms.check()
-        for part in (self._spaces, self._rooms, self._inbox, self._sync_state):
+        for part in self._parts():
             part.apply()
         self.commits += 1
 
     async def rollback(self) -> None:
         self._require_open()
-        for part in (self._spaces, self._rooms, self._inbox, self._sync_state):
+        for part in self._parts():
             part.discard()
+
+    def _parts(self) -> tuple[_Part, ...]:
+        return (self._spaces, self._rooms, self._inbox, self._sync_state, self._snapshots)
 
     def _require_open(self) -> None:
         if not self._open:

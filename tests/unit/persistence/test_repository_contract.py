@@ -45,6 +45,7 @@ def a_room(room_id: str = "!r1:example.org", owner: UserId = ALICE, chat: str = 
         context=ChatContext(agent_id=AgentId("echo"), platform_chat_id=PlatformChatId(chat)),
         status=RoomStatus.ARCHIVED,
         message_count=7,
+        archived_notice_sent=True,
     )
 
 
@@ -103,6 +104,7 @@ async def test_saved_room_keeps_rotated_context_and_status(uow_factory: UnitOfWo
         room.status = RoomStatus.ACTIVE
         room.name = "Renamed"
         room.message_count += 1
+        room.archived_notice_sent = False
         await uow.rooms.save(room)
         await uow.commit()
     async with uow_factory() as uow:
@@ -130,6 +132,28 @@ async def test_for_owner_returns_only_that_owners_rooms(uow_factory: UnitOfWorkF
     async with uow_factory() as uow:
         assert [room.room_id for room in await uow.rooms.for_owner(ALICE)] == ["!r1:example.org", "!r2:example.org"]
         assert await uow.rooms.for_owner(UserId("@nobody:example.org")) == []
+
+
+async def test_all_returns_every_room_by_owner_then_chat_number(uow_factory: UnitOfWorkFactory) -> None:
+    active = a_room("!r1:example.org", chat="pc-1", number=1)
+    active.status = RoomStatus.ACTIVE
+    async with uow_factory() as uow:
+        await uow.rooms.add(a_room("!b2:example.org", owner=BOB, chat="pc-b2", number=2))
+        await uow.rooms.add(a_room("!r10:example.org", chat="pc-10", number=10))
+        await uow.rooms.add(a_room("!b1:example.org", owner=BOB, chat="pc-b1", number=1))
+        await uow.rooms.add(active)
+        await uow.rooms.add(a_room("!r2:example.org", chat="pc-2", number=2))
+        await uow.commit()
+    async with uow_factory() as uow:
+        rooms = await uow.rooms.all()
+    ordered = ["!r1:example.org", "!r2:example.org", "!r10:example.org", "!b1:example.org", "!b2:example.org"]
+    assert [room.room_id for room in rooms] == ordered
+    assert [room.status for room in rooms].count(RoomStatus.ARCHIVED) == 4
+
+
+async def test_all_is_empty_without_rooms(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.rooms.all() == []
 
 
 async def test_second_room_with_same_platform_chat_id_fails_at_commit(uow_factory: UnitOfWorkFactory) -> None:
