@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from bootstrap.agents_config import AgentRegistry, AgentsConfigError, load_agent_registry
 from bootstrap.logging import configure_logging
 from bootstrap.settings import Settings
 
@@ -26,6 +27,15 @@ def load_settings(**overrides: object) -> Settings:
         sys.exit(EXIT_CONFIG)
 
 
+def load_agents(settings: Settings) -> AgentRegistry:
+    """The agent registry; a malformed file stops start-up with a message naming the field."""
+    try:
+        return load_agent_registry(settings.agents_file)
+    except AgentsConfigError as error:
+        click.echo(f"surfaces: {error}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
 @click.group()
 def main() -> None:
     """surfaces — the Matrix chat surface of an AI agent platform."""
@@ -36,9 +46,10 @@ def run() -> None:
     """Run the bot, configured by the SURFACES_* environment variables."""
     settings = load_settings()
     configure_logging(settings.log_format or "json", secrets=settings.secrets())
+    agents = load_agents(settings)
     from bootstrap.runtime import run_bot  # imported late: nothing heavy before logging is set up
 
-    asyncio.run(run_bot(settings))
+    asyncio.run(run_bot(settings, agents))
 
 
 @main.command()

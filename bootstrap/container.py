@@ -9,19 +9,21 @@ from adapters.matrix.sync_loop import MatrixSyncLoop
 from adapters.matrix.topology import NioChatTopology
 from adapters.persistence.engine import make_engine, make_session_factory
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
-from adapters.platform.echo import EchoPlatformClient
+from bootstrap.agents_config import AgentRegistry, build_platform
 from bootstrap.settings import Settings
 from domain.catalog import Catalog
-from domain.model.ids import AgentId
-from domain.model.messages import IncomingText
+from domain.model.messages import RoomEvent
 from domain.services.accept_invitation import AcceptInvitation
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
+from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
 from domain.services.handle_message import HandleMessage
+from domain.services.handle_room_event import HandleRoomEvent
 from domain.services.onboard_user import OnboardUser
-
-DEFAULT_AGENT = AgentId("echo")
+from domain.services.record_room_name import RecordRoomName
+from domain.services.run_command import RunCommand
+from domain.services.title_room import TitleRoom
 
 
 class PersistenceContainer(containers.DeclarativeContainer):
@@ -39,36 +41,45 @@ class MatrixContainer(containers.DeclarativeContainer):
 
 
 class PlatformContainer(containers.DeclarativeContainer):
-    config = providers.Configuration()
-    client = providers.Singleton(EchoPlatformClient)
+    registry = providers.Dependency(instance_of=AgentRegistry)
+    client = providers.Singleton(build_platform, registry)
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
     persistence = providers.Container(PersistenceContainer, config=config)
     matrix = providers.Container(MatrixContainer, config=config)
-    platform = providers.Container(PlatformContainer, config=config)
+    agent_registry = providers.Dependency(instance_of=AgentRegistry)
+    platform = providers.Container(PlatformContainer, registry=agent_registry)
+    agents = agent_registry.provided.directory
 
     catalog = providers.Singleton(Catalog, config.locale)
     access = providers.Singleton(AccessPolicy, config.allowed_patterns)
     uow = persistence.uow
     create_chat_room = providers.Singleton(CreateChatRoom, uow, matrix.topology, catalog)
     onboard_user = providers.Singleton(
-        OnboardUser, uow, matrix.topology, matrix.sender, create_chat_room, catalog, DEFAULT_AGENT
+        OnboardUser, uow, matrix.topology, matrix.sender, create_chat_room, catalog, agents.default
     )
     accept_invitation = providers.Singleton(AcceptInvitation, access, matrix.topology, onboard_user)
-    answer_message = providers.Singleton(AnswerMessage, uow, platform.client, matrix.sender, catalog)
-    handle_message = providers.Singleton(
-        HandleMessage, uow, access, answer_message, matrix.sender, matrix.topology, catalog
+    title_room = providers.Singleton(TitleRoom, uow, matrix.topology, platform.client, catalog)
+    answer_message = providers.Singleton(AnswerMessage, uow, platform.client, matrix.sender, catalog, title_room)
+    commands = providers.Singleton(
+        RunCommand,
+        providers.Singleton(command_handlers, uow, matrix.topology, platform.client, create_chat_room, agents, catalog),
+        catalog,
     )
-    message_queues = providers.Singleton(KeyedWorkQueues[IncomingText], handle_message.provided.execute)
+    handle_message = providers.Singleton(
+        HandleMessage, uow, access, answer_message, commands, matrix.sender, matrix.topology, catalog
+    )
+    handle_room_event = providers.Singleton(HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow))
+    message_queues = providers.Singleton(KeyedWorkQueues[RoomEvent], handle_room_event.provided.execute)
     sync_loop = providers.Singleton(
         MatrixSyncLoop, matrix.client, uow, message_queues, accept_invitation.provided.execute
     )
 
 
-def build_container(settings: Settings) -> ApplicationContainer:
-    container = ApplicationContainer()
+def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationContainer:
+    container = ApplicationContainer(agent_registry=agents)
     container.config.from_dict(
         {
             "homeserver_url": settings.homeserver_url,

@@ -47,9 +47,10 @@ def run_dev(base_dir: Path, port: int, http_port: int) -> None:
         )
         _print_banner(synapse.url, bot_id, demo_id, passwords["demo"], http_port)
         configure_logging("console", secrets=settings.secrets())
+        from bootstrap.cli import load_agents
         from bootstrap.runtime import run_bot
 
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_bot(settings, load_agents(settings)))
     except KeyboardInterrupt:
         pass
     finally:

@@ -7,6 +7,7 @@ import structlog
 
 from adapters.matrix.session import SessionFile, log_in
 from adapters.persistence.migrate import upgrade_database
+from bootstrap.agents_config import AgentRegistry
 from bootstrap.container import ApplicationContainer, build_container
 from bootstrap.http_endpoint import HealthEndpoint
 from bootstrap.settings import Settings
@@ -14,12 +15,12 @@ from bootstrap.settings import Settings
 log = structlog.get_logger(__name__)
 
 
-async def run_bot(settings: Settings) -> None:
+async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     """settings → migrations → login → initial sync → catch-up → live processing → ready; SIGTERM stops it."""
     log.info("settings_loaded", homeserver=settings.homeserver_url, user_id=settings.user_id)
     await upgrade_database(settings.effective_database_url)
     log.info("migrations_done")
-    container = build_container(settings)
+    container = build_container(settings, agents)
     endpoint = HealthEndpoint(settings.http_host, settings.http_port)
     await endpoint.start()
     client = container.matrix.client()

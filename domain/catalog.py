@@ -29,9 +29,46 @@ _EN: Final[dict[str, str]] = {
         "- `!context` — what this chat is bound to\n"
         "- `!agent [id]` — list agents / switch this chat's agent"
     ),
-    "unknown_command": "Unknown command `{command}`. Type `!help` for the list.",
+    "unknown_command": "Unknown command `{command}`. Type `!help` for the commands.",
     "agent_failed": "The agent could not answer: {reason}",
     "empty_answer": "_(the agent answered with nothing)_",
+    "command_error": "{error} Type `!help` for the commands.",
+    "only_in_chat": "`!{command}` works in a chat room, not here.",
+    "not_in_lobby": "`!{command}` works in your chat rooms; here I answer `!help`, `!new` and `!list`.",
+    "chat_created": "New chat **{name}**: {room_link}",
+    "chat_list_header": "**Your chats**",
+    "chat_list_item": "- {name} ({chat_id}){archived}: {room_link}",
+    "chat_list_archived": ", archived",
+    "no_chats": "You have no chats yet.",
+    "name_required": "Give a name: `!rename <name>`.",
+    "name_invalid": "A name must be one line of at most {limit} characters.",
+    "renamed": "Renamed to **{name}**.",
+    "archived": "This chat is archived and has left your Space. `!restore` brings it back.",
+    "archived_notice": "This chat is archived, so I do not answer here. `!restore` brings it back.",
+    "already_archived": "This chat is already archived.",
+    "not_archived": "This chat is not archived.",
+    "restored": "This chat is back in your Space.",
+    "cleared": "Context cleared: this chat starts afresh (other chats are untouched).",
+    "label_required": "Give a label: `!load <label>`.",
+    "label_invalid": "A label is 1–{limit} letters, digits, `-`, `_` or `.`.",
+    "saved": "Saved this chat's context as **{label}**.",
+    "snapshot_missing": "You have no snapshot called **{label}**.",
+    "loaded": "Loaded **{label}** into this chat.",
+    "no_context_transfer": "The agent **{agent_id}** cannot save or load context.",
+    "context": (
+        "**This chat**\n\n"
+        "- agent: `{agent_id}`\n"
+        "- platform_chat_id: `{platform_chat_id}`\n"
+        "- messages: {message_count}\n"
+        "- staged files: {staged}\n"
+        "- your snapshots: {snapshots}"
+    ),
+    "none": "none",
+    "agent_list_header": "**Agents** (this chat: `{current}`)",
+    "agent_list_item": "- `{agent_id}`{marker}: {description}",
+    "agent_unknown": "There is no agent `{agent_id}`. `!agent` lists them.",
+    "agent_same": "This chat already talks to `{agent_id}`.",
+    "agent_switched": "This chat now talks to `{agent_id}`, with a fresh context.",
     "encrypted_unsupported": "I cannot read encrypted messages. Please write in your chat rooms: {space_link}",
 }
 
@@ -64,6 +101,43 @@ _RU: Final[dict[str, str]] = {
     "unknown_command": "Неизвестная команда `{command}`. Введите `!help`, чтобы увидеть список.",
     "agent_failed": "Агент не смог ответить: {reason}",
     "empty_answer": "_(агент ничего не ответил)_",
+    "command_error": "{error} Введите `!help`, чтобы увидеть команды.",
+    "only_in_chat": "`!{command}` работает в комнате чата, не здесь.",
+    "not_in_lobby": "`!{command}` работает в ваших чатах; здесь я отвечаю на `!help`, `!new` и `!list`.",
+    "chat_created": "Новый чат **{name}**: {room_link}",
+    "chat_list_header": "**Ваши чаты**",
+    "chat_list_item": "- {name} ({chat_id}){archived}: {room_link}",
+    "chat_list_archived": ", в архиве",
+    "no_chats": "У вас пока нет чатов.",
+    "name_required": "Укажите название: `!rename <название>`.",
+    "name_invalid": "Название — одна строка длиной не более {limit} символов.",
+    "renamed": "Новое название: **{name}**.",
+    "archived": "Чат перенесён в архив и убран из пространства. `!restore` вернёт его.",
+    "archived_notice": "Этот чат в архиве, поэтому я здесь не отвечаю. `!restore` вернёт его.",
+    "already_archived": "Этот чат уже в архиве.",
+    "not_archived": "Этот чат не в архиве.",
+    "restored": "Чат снова в вашем пространстве.",
+    "cleared": "Контекст очищен: этот чат начинается заново (другие чаты не затронуты).",
+    "label_required": "Укажите метку: `!load <метка>`.",
+    "label_invalid": "Метка — от 1 до {limit} букв, цифр, `-`, `_` или `.`.",
+    "saved": "Контекст чата сохранён как **{label}**.",
+    "snapshot_missing": "У вас нет снимка **{label}**.",
+    "loaded": "Снимок **{label}** загружен в этот чат.",
+    "no_context_transfer": "Агент **{agent_id}** не умеет сохранять и загружать контекст.",
+    "context": (
+        "**Этот чат**\n\n"
+        "- агент: `{agent_id}`\n"
+        "- platform_chat_id: `{platform_chat_id}`\n"
+        "- сообщений: {message_count}\n"
+        "- ожидающие файлы: {staged}\n"
+        "- ваши снимки: {snapshots}"
+    ),
+    "none": "нет",
+    "agent_list_header": "**Агенты** (в этом чате: `{current}`)",
+    "agent_list_item": "- `{agent_id}`{marker}: {description}",
+    "agent_unknown": "Агента `{agent_id}` нет. `!agent` покажет список.",
+    "agent_same": "Этот чат уже работает с `{agent_id}`.",
+    "agent_switched": "Теперь этот чат работает с `{agent_id}`, контекст начат заново.",
     "encrypted_unsupported": "Я не могу читать зашифрованные сообщения. Пишите в ваших чатах: {space_link}",
 }
 

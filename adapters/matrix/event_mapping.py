@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from nio import Event, InviteMemberEvent, RoomMessageText
+from nio import Event, InviteMemberEvent, RoomMessageText, RoomNameEvent
 
 from domain.model.ids import EventId, RoomId, UserId
-from domain.model.messages import IncomingText, Invitation
+from domain.model.messages import IncomingText, Invitation, RoomEvent, RoomRenamed
 
 
 def _is_edit(source: dict[str, Any]) -> bool:
@@ -37,3 +37,12 @@ def to_invitation(room_id: str, events: list[Any], own_user_id: str) -> Invitati
         if isinstance(event, InviteMemberEvent) and event.state_key == own_user_id and event.membership == "invite":
             return Invitation(room_id=RoomId(room_id), inviter=UserId(event.sender))
     return None
+
+
+def to_room_event(room_id: str, event: Event, own_user_id: str) -> RoomEvent | None:
+    """A text message or a room rename; None for everything the bot does not act on."""
+    if isinstance(event, RoomNameEvent) and isinstance(event.name, str):
+        return RoomRenamed(
+            event_id=EventId(event.event_id), room_id=RoomId(room_id), sender=UserId(event.sender), name=event.name
+        )
+    return to_incoming_text(room_id, event, own_user_id)

@@ -9,9 +9,9 @@ import aiohttp
 from nio import AsyncClient, SyncError, SyncResponse
 
 from adapters.matrix.backoff import Backoff
-from adapters.matrix.event_mapping import to_incoming_text, to_invitation
+from adapters.matrix.event_mapping import to_invitation, to_room_event
 from adapters.matrix.room_queues import KeyedWorkQueues
-from domain.model.messages import IncomingText, Invitation
+from domain.model.messages import IncomingText, Invitation, RoomEvent
 from ports.topology import ChatNetworkError
 from ports.unit_of_work import UnitOfWorkFactory
 
@@ -39,7 +39,7 @@ class MatrixSyncLoop:
         self,
         client: AsyncClient,
         uow: UnitOfWorkFactory,
-        messages: KeyedWorkQueues[IncomingText],
+        messages: KeyedWorkQueues[RoomEvent],
         accept_invitation: Callable[[Invitation], Awaitable[None]],
     ) -> None:
         self._client = client
@@ -99,21 +99,22 @@ class MatrixSyncLoop:
 
     async def _handle(self, response: SyncResponse, replay_timeline: bool) -> None:
         own = self._client.user_id
-        messages: list[IncomingText] = []
+        events: list[RoomEvent] = []
         if replay_timeline:
             for room_id, info in response.rooms.join.items():
                 for event in info.timeline.events:
-                    message = to_incoming_text(room_id, event, own)
-                    if message is not None:
-                        messages.append(message)
-        new = await self._record(messages, response.next_batch)
-        for message in new:
-            self._messages.submit(message.room_id, message)
+                    mapped = to_room_event(room_id, event, own)
+                    if mapped is not None:
+                        events.append(mapped)
+        new = await self._record(events, response.next_batch)
+        for item in new:
+            self._messages.submit(item.room_id, item)
         self._submit_invites(response)
 
-    async def _record(self, messages: list[IncomingText], token: str) -> list[IncomingText]:
+    async def _record(self, events: list[RoomEvent], token: str) -> list[RoomEvent]:
+        """Messages are kept only when new to the inbox; renames are idempotent and always pass."""
         async with self._uow() as uow:
-            new = [message for message in messages if await uow.inbox.record(message)]
+            new = [e for e in events if not isinstance(e, IncomingText) or await uow.inbox.record(e)]
             await uow.sync_state.set_token(token)
             await uow.commit()
         return new

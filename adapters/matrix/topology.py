@@ -5,6 +5,8 @@ from nio import (
     JoinResponse,
     ProfileGetDisplayNameResponse,
     RoomCreateResponse,
+    RoomInviteError,
+    RoomInviteResponse,
     RoomLeaveResponse,
     RoomPreset,
     RoomPutStateResponse,
@@ -74,6 +76,21 @@ class NioChatTopology(ChatTopology):
             space_id, se.SPACE_CHILD, se.child_content(self._server_name), state_key=room_id
         )
         checked("link child", response, RoomPutStateResponse)
+
+    async def unlink_child(self, space_id: RoomId, room_id: RoomId) -> None:
+        # An empty m.space.child content is how the spec removes a child.
+        response = await self._client.room_put_state(space_id, se.SPACE_CHILD, {}, state_key=room_id)
+        checked("unlink child", response, RoomPutStateResponse)
+
+    async def set_room_name(self, room_id: RoomId, name: str) -> None:
+        response = await self._client.room_put_state(room_id, "m.room.name", {"name": name})
+        checked("set room name", response, RoomPutStateResponse)
+
+    async def invite(self, room_id: RoomId, user_id: UserId) -> None:
+        response = await self._client.room_invite(room_id, user_id)
+        if isinstance(response, RoomInviteError) and "already in the room" in str(response.message):
+            return
+        checked("invite", response, RoomInviteResponse)
 
     async def write_room_state(self, room: ChatRoom) -> None:
         response = await self._client.room_put_state(room.room_id, se.ROOM_STATE, se.room_content(room))

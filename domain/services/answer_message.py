@@ -6,6 +6,7 @@ from domain.catalog import Catalog
 from domain.model.agent import AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.messages import IncomingText
 from domain.model.room import ChatRoom
+from domain.services.title_room import TitleRoom
 from ports.messenger import MessageSender
 from ports.platform import PlatformClient, PlatformError
 from ports.unit_of_work import UnitOfWorkFactory
@@ -23,12 +24,18 @@ class AnswerMessage:
     """One user message in, one reply out; the inbox mark makes it exactly once."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, platform: PlatformClient, sender: MessageSender, catalog: Catalog
+        self,
+        uow: UnitOfWorkFactory,
+        platform: PlatformClient,
+        sender: MessageSender,
+        catalog: Catalog,
+        title: TitleRoom | None = None,
     ) -> None:
         self._uow = uow
         self._platform = platform
         self._sender = sender
         self._catalog = catalog
+        self._title = title
 
     async def execute(self, message: IncomingText, room: ChatRoom) -> None:
         request = AgentRequest(
@@ -48,6 +55,8 @@ class AnswerMessage:
             text = answer or self._catalog.text("empty_answer")
         await self._sender.send_reply(room.room_id, message.event_id, text, reply_txn_id(message))
         await self._record_answered(message, room)
+        if failure is None and self._title is not None and self._title.wants_title(room):
+            await self._title.execute(room, message.body, answer)
 
     async def _ask(self, request: AgentRequest) -> tuple[str, str | None]:
         parts: list[str] = []

@@ -1,5 +1,6 @@
 """Routes one incoming message: a command, a chat message for the agent, a lobby message, or nothing."""
 
+import dataclasses
 import logging
 
 from domain.catalog import Catalog
@@ -7,8 +8,9 @@ from domain.model.links import matrix_to
 from domain.model.messages import IncomingText
 from domain.model.room import ChatRoom
 from domain.services.access import AccessPolicy
-from domain.services.answer_message import AnswerMessage
-from domain.services.commands import Command, parse_command
+from domain.services.answer_message import AnswerMessage, reply_txn_id
+from domain.services.command_parser import Command, parse_command
+from domain.services.run_command import ARCHIVED_COMMANDS, RunCommand
 from ports.messenger import MessageSender
 from ports.topology import ChatTopology
 from ports.unit_of_work import UnitOfWorkFactory
@@ -24,6 +26,7 @@ class HandleMessage:
         uow: UnitOfWorkFactory,
         access: AccessPolicy,
         answer: AnswerMessage,
+        commands: RunCommand,
         sender: MessageSender,
         topology: ChatTopology,
         catalog: Catalog,
@@ -31,6 +34,7 @@ class HandleMessage:
         self._uow = uow
         self._access = access
         self._answer = answer
+        self._commands = commands
         self._sender = sender
         self._topology = topology
         self._catalog = catalog
@@ -45,25 +49,21 @@ class HandleMessage:
             await self._lobby(message, command)
         elif message.sender != room.owner:
             log.info("message_ignored", extra={"room_id": message.room_id, "reason": "not_owner"})
+        elif not room.is_active and (command is None or command.name not in ARCHIVED_COMMANDS):
+            await self._archived(message, room)
         elif command is not None:
-            await self._command(message, room, command)
+            await self._reply(message, await self._commands.execute(message, room, command))
         else:
             await self._answer.execute(message, room)
             return
         await self._mark_done(message)
 
-    async def _command(self, message: IncomingText, room: ChatRoom, command: Command) -> None:
-        if command.name == "help":
-            await self._reply(message, self._catalog.text("help"))
-        else:
-            await self._reply(message, self._catalog.text("unknown_command", command=f"!{command.name}"))
-
     async def _lobby(self, message: IncomingText, command: Command | None) -> None:
         if not self._access.allows(message.sender):
             log.info("message_ignored", extra={"room_id": message.room_id, "reason": "not_allowed"})
             return
-        if command is not None and command.name == "help":
-            await self._reply(message, self._catalog.text("help"))
+        if command is not None:
+            await self._reply(message, await self._commands.execute(message, None, command))
             return
         async with self._uow() as uow:
             space = await uow.spaces.get(message.sender)
@@ -73,8 +73,18 @@ class HandleMessage:
         link = matrix_to(space.space_id, self._topology.server_name)
         await self._reply(message, self._catalog.text("lobby_pointer", space_link=link))
 
+    async def _archived(self, message: IncomingText, room: ChatRoom) -> None:
+        """One notice after archiving; later messages are only logged."""
+        if room.archived_notice_sent:
+            log.info("message_ignored", extra={"room_id": message.room_id, "reason": "archived"})
+            return
+        await self._reply(message, self._catalog.text("archived_notice"))
+        async with self._uow() as uow:
+            await uow.rooms.save(dataclasses.replace(room, archived_notice_sent=True))
+            await uow.commit()
+
     async def _reply(self, message: IncomingText, text: str) -> None:
-        await self._sender.send_reply(message.room_id, message.event_id, text, f"reply-{message.event_id}")
+        await self._sender.send_reply(message.room_id, message.event_id, text, reply_txn_id(message))
 
     async def _mark_done(self, message: IncomingText) -> None:
         async with self._uow() as uow:

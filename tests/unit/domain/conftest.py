@@ -5,15 +5,29 @@ from dataclasses import dataclass
 import pytest
 
 from domain.catalog import Catalog
+from domain.model.agents import AgentDirectory, AgentSpec
 from domain.model.ids import AgentId
 from domain.services.accept_invitation import AcceptInvitation
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
+from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
 from domain.services.handle_message import HandleMessage
+from domain.services.handle_room_event import HandleRoomEvent
 from domain.services.onboard_user import OnboardUser
+from domain.services.record_room_name import RecordRoomName
+from domain.services.run_command import RunCommand
+from domain.services.title_room import TitleRoom
 from tests.unit.fakes.network import FakeChatTopology, FakeMessageSender, ScriptedPlatform
 from tests.unit.fakes.unit_of_work import FakeUnitOfWorkFactory
+
+AGENTS = AgentDirectory(
+    agents=(
+        AgentSpec(agent_id=AgentId("echo"), adapter="echo", description="repeats"),
+        AgentSpec(agent_id=AgentId("other"), adapter="echo", description="another"),
+    ),
+    default=AgentId("echo"),
+)
 
 
 @dataclass
@@ -25,6 +39,7 @@ class World:
     onboard: OnboardUser
     accept: AcceptInvitation
     handle: HandleMessage
+    events: HandleRoomEvent
 
 
 def build_world(locale: str = "en", platform: ScriptedPlatform | None = None) -> World:
@@ -35,8 +50,11 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None) ->
     catalog = Catalog(locale)
     access = AccessPolicy(("@*:example.org",))
     create = CreateChatRoom(uow, topology, catalog)
-    onboard = OnboardUser(uow, topology, sender, create, catalog, AgentId("echo"))
-    answer = AnswerMessage(uow, platform, sender, catalog)
+    onboard = OnboardUser(uow, topology, sender, create, catalog, AGENTS.default)
+    title = TitleRoom(uow, topology, platform, catalog)
+    answer = AnswerMessage(uow, platform, sender, catalog, title)
+    commands = RunCommand(command_handlers(uow, topology, platform, create, AGENTS, catalog), catalog)
+    handle = HandleMessage(uow, access, answer, commands, sender, topology, catalog)
     return World(
         uow=uow,
         topology=topology,
@@ -44,7 +62,8 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None) ->
         platform=platform,
         onboard=onboard,
         accept=AcceptInvitation(access, topology, onboard),
-        handle=HandleMessage(uow, access, answer, sender, topology, catalog),
+        handle=handle,
+        events=HandleRoomEvent(handle, RecordRoomName(uow)),
     )
 
 

@@ -4,11 +4,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
+from domain.model.context import ChatContext
 from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
 from domain.model.room import ChatRoom
 from domain.model.space import UserSpace
 from ports.messenger import MessageSender
-from ports.platform import PlatformClient
+from ports.platform import ContextTransferUnsupported, PlatformClient
 from ports.topology import ChatTopology, NewRoom
 
 
@@ -57,6 +58,8 @@ class FakeChatTopology(ChatTopology):
     room_state: dict[RoomId, ChatRoom] = field(default_factory=dict)
     joined: list[RoomId] = field(default_factory=list)
     rejected: list[RoomId] = field(default_factory=list)
+    room_names: dict[RoomId, str] = field(default_factory=dict)
+    invited: list[tuple[RoomId, UserId]] = field(default_factory=list)
     fail_room_creation: bool = False
 
     @property
@@ -87,25 +90,51 @@ class FakeChatTopology(ChatTopology):
     async def link_child(self, space_id: RoomId, room_id: RoomId) -> None:
         self.children.setdefault(space_id, []).append(room_id)
 
+    async def unlink_child(self, space_id: RoomId, room_id: RoomId) -> None:
+        self.children[space_id].remove(room_id)
+
+    async def set_room_name(self, room_id: RoomId, name: str) -> None:
+        self.room_names[room_id] = name
+
+    async def invite(self, room_id: RoomId, user_id: UserId) -> None:
+        self.invited.append((room_id, user_id))
+
     async def write_room_state(self, room: ChatRoom) -> None:
         self.room_state[room.room_id] = room
 
 
 @dataclass
 class ScriptedPlatform(PlatformClient):
-    """Answers every request with the given events; records requests and disconnects."""
+    """Answers every request with the given events; keeps each chat's texts, so context transfer is observable."""
 
     events: list[AgentEvent] = field(default_factory=lambda: [TextDelta(text="ok"), Done()])
     requests: list[AgentRequest] = field(default_factory=list)
     disconnected: list[PlatformChatId] = field(default_factory=list)
+    histories: dict[PlatformChatId, list[str]] = field(default_factory=dict)
+    context_transfer: bool = True
+    title: str | None = None
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
         self.requests.append(request)
+        self.histories.setdefault(request.platform_chat_id, []).append(request.text)
         for event in self.events:
             yield event
 
-    async def disconnect_chat(self, platform_chat_id: PlatformChatId) -> None:
-        self.disconnected.append(platform_chat_id)
+    async def disconnect_chat(self, chat: ChatContext) -> None:
+        self.disconnected.append(chat.platform_chat_id)
+
+    async def export_context(self, chat: ChatContext) -> str:
+        if not self.context_transfer:
+            raise ContextTransferUnsupported("no")
+        return "\n".join(self.histories.get(chat.platform_chat_id, []))
+
+    async def import_context(self, chat: ChatContext, payload: str) -> None:
+        if not self.context_transfer:
+            raise ContextTransferUnsupported("no")
+        self.histories[chat.platform_chat_id] = payload.split("\n") if payload else []
+
+    async def suggest_title(self, chat: ChatContext, question: str, answer: str) -> str | None:
+        return self.title
 
     async def health(self) -> bool:
         return True

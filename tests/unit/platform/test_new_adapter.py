@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from domain.model.agent import AgentEvent, AgentRequest, Done, TextDelta
+from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
 from domain.model.ids import AgentId, PlatformChatId
 from ports.platform import PlatformClient, PlatformError
@@ -21,6 +21,9 @@ class ReversePlatformClient:
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
         self.sessions.setdefault(request.platform_chat_id, []).append(request.text)
+        if not request.text:
+            yield AgentFailed(message="nothing to reverse")
+            return
         for character in reversed(request.text):
             yield TextDelta(text=character)
         yield Done()
@@ -55,7 +58,7 @@ class TestReverseAdapterKeepsThePlatformContract(PlatformContract):
         async def recall(chat: ChatContext) -> list[str]:
             return client.sessions.get(chat.platform_chat_id, [])
 
-        return ContractSubject(client=client, agent_id=AgentId("reverse"), recall=recall)
+        return ContractSubject(client=client, agent_id=AgentId("reverse"), recall=recall, failing_text="")
 
 
 async def test_reverse_adapter_answers_reversed() -> None:

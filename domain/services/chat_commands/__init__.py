@@ -1,0 +1,1 @@
+"""One use case per chat command; `RunCommand` routes to them."""

@@ -1,0 +1,25 @@
+"""`!context`: what this room is bound to."""
+
+from domain.catalog import Catalog
+from domain.services.chat_commands.base import CommandRequest, chat_room
+from ports.unit_of_work import UnitOfWorkFactory
+
+
+class ShowContext:
+    def __init__(self, uow: UnitOfWorkFactory, catalog: Catalog) -> None:
+        self._uow = uow
+        self._catalog = catalog
+
+    async def execute(self, request: CommandRequest) -> str:
+        room = chat_room(request)
+        async with self._uow() as uow:
+            snapshots = await uow.snapshots.for_owner(room.owner)
+        none = self._catalog.text("none")
+        return self._catalog.text(
+            "context",
+            agent_id=room.context.agent_id,
+            platform_chat_id=room.context.platform_chat_id,
+            message_count=room.message_count,
+            staged=none,
+            snapshots=", ".join(f"`{s.label}`" for s in snapshots) or none,
+        )
