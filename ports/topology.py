@@ -44,6 +44,10 @@ class ChatTopology(Protocol):
         """Writes `m.space.child` (state_key = room id, `via` = our server) into the Space."""
         ...
 
+    async def link_parent(self, room_id: RoomId, space_id: RoomId) -> None:
+        """Writes the canonical `m.space.parent` (state_key = Space id) into the room."""
+        ...
+
     async def unlink_child(self, space_id: RoomId, room_id: RoomId) -> None:
         """Removes the room from the Space (an empty `m.space.child`)."""
         ...

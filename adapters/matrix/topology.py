@@ -77,6 +77,12 @@ class NioChatTopology(ChatTopology):
         )
         checked("link child", response, RoomPutStateResponse)
 
+    async def link_parent(self, room_id: RoomId, space_id: RoomId) -> None:
+        response = await self._client.room_put_state(
+            room_id, se.SPACE_PARENT, se.parent_content(self._server_name), state_key=space_id
+        )
+        checked("link parent", response, RoomPutStateResponse)
+
     async def unlink_child(self, space_id: RoomId, room_id: RoomId) -> None:
         # An empty m.space.child content is how the spec removes a child.
         response = await self._client.room_put_state(space_id, se.SPACE_CHILD, {}, state_key=room_id)

@@ -5,12 +5,14 @@ from dataclasses import dataclass, field
 
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
+from domain.model.observed import ObservedTopology
 from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
 from domain.model.room import ChatRoom
 from domain.model.space import UserSpace
 from ports.messenger import MessageSender
 from ports.platform import ContextTransferUnsupported, PlatformClient
 from ports.topology import ChatTopology, NewRoom
+from ports.topology_reader import TopologyReader
 
 
 @dataclass
@@ -59,6 +61,7 @@ class FakeChatTopology(ChatTopology):
     joined: list[RoomId] = field(default_factory=list)
     rejected: list[RoomId] = field(default_factory=list)
     room_names: dict[RoomId, str] = field(default_factory=dict)
+    parents: dict[RoomId, list[RoomId]] = field(default_factory=dict)
     invited: list[tuple[RoomId, UserId]] = field(default_factory=list)
     fail_room_creation: bool = False
 
@@ -89,6 +92,9 @@ class FakeChatTopology(ChatTopology):
 
     async def link_child(self, space_id: RoomId, room_id: RoomId) -> None:
         self.children.setdefault(space_id, []).append(room_id)
+
+    async def link_parent(self, room_id: RoomId, space_id: RoomId) -> None:
+        self.parents.setdefault(room_id, []).append(space_id)
 
     async def unlink_child(self, space_id: RoomId, room_id: RoomId) -> None:
         self.children[space_id].remove(room_id)
@@ -142,3 +148,11 @@ class ScriptedPlatform(PlatformClient):
 
 def failing_platform(message: str) -> ScriptedPlatform:
     return ScriptedPlatform(events=[AgentFailed(message=message)])
+
+
+@dataclass
+class FakeTopologyReader(TopologyReader):
+    topology: ObservedTopology = field(default_factory=ObservedTopology)
+
+    async def observe(self) -> ObservedTopology:
+        return self.topology
