@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from bootstrap.homeserver import LocalSynapse, free_port
-from tests.e2e.harness import BotProcess, MatrixUser
+from tests.e2e.harness import REPO_ROOT, BotProcess, MatrixUser
 
 NewUser = Callable[[], Awaitable[MatrixUser]]
+# The repo's registry: echo (default), echo-2 and echo-nosave (no !save / !load).
+AGENTS_FILE = REPO_ROOT / "config" / "agents.yaml"
 USER_PASSWORD = "e2e-password"
 BOT_PASSWORD = "e2e-bot-password"
 
@@ -28,6 +30,11 @@ class BotUnderTest:
     data_dir: Path
     workspace_dir: Path
 
+    @property
+    def db_path(self) -> Path:
+        """The bot's SQLite index (the default database under SURFACES_DATA_DIR)."""
+        return self.data_dir / "surfaces.db"
+
 
 def bot_env(synapse: LocalSynapse, user_id: str, root: Path) -> dict[str, str]:
     """Every path under `root`: nothing may fall back to the repo's ./var or config/ defaults."""
@@ -37,7 +44,7 @@ def bot_env(synapse: LocalSynapse, user_id: str, root: Path) -> dict[str, str]:
         "SURFACES_PASSWORD": BOT_PASSWORD,
         "SURFACES_DATA_DIR": str(root / "data"),
         "SURFACES_WORKSPACE_DIR": str(root / "workspace"),
-        "SURFACES_AGENTS_FILE": str(root / "agents.yaml"),  # absent: the built-in echo agent
+        "SURFACES_AGENTS_FILE": str(AGENTS_FILE),
         "SURFACES_HTTP_PORT": str(free_port()),
     }
 
@@ -66,22 +73,49 @@ async def new_user(synapse: LocalSynapse) -> AsyncIterator[NewUser]:
         await user.close()
 
 
-@pytest.fixture
-def bot(synapse: LocalSynapse, tmp_path: Path) -> Iterator[BotUnderTest]:
-    """A fresh bot account running as `surfaces run`, ready; stopped with SIGTERM afterwards."""
-    user_id = synapse.register(f"bot-{uuid.uuid4().hex[:8]}", BOT_PASSWORD)
-    root = tmp_path / "bot"
-    env = bot_env(synapse, user_id, root)
-    process = BotProcess(env, root / "bot.log")
-    under_test = BotUnderTest(user_id, BOT_PASSWORD, env, process, root / "data", root / "workspace")
-    print(f"bot log: {process.log_path}")  # shown with a failing test's captured setup output
-    process.start()
-    try:
+class BotStarter:
+    """`start_bot(**extra_env)`: a fresh bot account running as `surfaces run`, ready.
+
+    `extra_env` adds or overrides SURFACES_* settings, e.g. SURFACES_LOCALE="ru".
+    Every bot started is stopped with SIGTERM when the test ends.
+    """
+
+    def __init__(self, synapse: LocalSynapse, tmp_path: Path) -> None:
+        self._synapse = synapse
+        self._tmp_path = tmp_path
+        self.started: list[BotUnderTest] = []
+
+    def __call__(self, **extra_env: str) -> BotUnderTest:
+        user_id = self._synapse.register(f"bot-{uuid.uuid4().hex[:8]}", BOT_PASSWORD)
+        root = self._tmp_path / ("bot" if not self.started else f"bot-{len(self.started) + 1}")
+        env = {**bot_env(self._synapse, user_id, root), **extra_env}
+        process = BotProcess(env, root / "bot.log")
+        under_test = BotUnderTest(user_id, BOT_PASSWORD, env, process, root / "data", root / "workspace")
+        print(f"bot log: {process.log_path}")  # shown with a failing test's captured setup output
+        self.started.append(under_test)
+        process.start()
         process.wait_ready()
-        yield under_test
+        return under_test
+
+    def stop_all(self) -> None:
+        for under_test in self.started:
+            if under_test.process.is_running():
+                under_test.process.stop()
+
+
+@pytest.fixture
+def start_bot(synapse: LocalSynapse, tmp_path: Path) -> Iterator[BotStarter]:
+    starter = BotStarter(synapse, tmp_path)
+    try:
+        yield starter
     finally:
-        if process.is_running():
-            process.stop()
+        starter.stop_all()
+
+
+@pytest.fixture
+def bot(start_bot: BotStarter) -> BotUnderTest:
+    """A fresh bot with the default settings and the repo's agent registry."""
+    return start_bot()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -90,7 +124,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failing test that used the bot shows the end of the bot's log in its report."""
     report = yield
-    under_test = getattr(item, "funcargs", {}).get("bot")
-    if report.failed and isinstance(under_test, BotUnderTest):
-        report.sections.append(("bot log (tail)", under_test.process.log_tail(80)))
+    starter = getattr(item, "funcargs", {}).get("start_bot")
+    if report.failed and isinstance(starter, BotStarter):
+        for under_test in starter.started:
+            report.sections.append((f"bot log (tail) {under_test.user_id}", under_test.process.log_tail(80)))
     return report

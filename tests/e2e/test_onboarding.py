@@ -1,38 +1,7 @@
 """SPEC §2.1: a person invites the bot and gets exactly one Space with "Chat 1"."""
 
-from collections.abc import Callable
-from typing import Any
-
 from tests.e2e.conftest import BotUnderTest, NewUser
-from tests.e2e.harness import MatrixUser
-
-Event = dict[str, Any]
-
-
-def bot_message_in(room_id: str, bot: BotUnderTest) -> Callable[[str, Event], bool]:
-    return lambda room, e: room == room_id and e["sender"] == bot.user_id and e["type"] == "m.room.message"
-
-
-def state_of(events: list[Event], event_type: str, state_key: str = "") -> Event | None:
-    for event in events:
-        if event["type"] == event_type and event.get("state_key") == state_key:
-            return event
-    return None
-
-
-async def onboard(user: MatrixUser, bot: BotUnderTest) -> tuple[str, str, str]:
-    """Invites the bot to a DM; returns (dm, space, chat) with the user joined to both."""
-    dm = await user.create_dm(bot.user_id)
-    await user.wait_for(bot_message_in(dm, bot), 30)
-    invited = {await user.wait_for_invite(30), await user.wait_for_invite(30)}
-    for room_id in invited:
-        await user.join(room_id)
-    states = {room_id: await user.room_state(room_id) for room_id in invited}
-    space = next(
-        r for r, s in states.items() if (state_of(s, "m.room.create") or {})["content"].get("type") == "m.space"
-    )
-    (chat,) = invited - {space}
-    return dm, space, chat
+from tests.e2e.helpers import bot_message_in, onboard, replies_to, state_of
 
 
 async def test_invite_creates_one_space_with_chat_1(bot: BotUnderTest, new_user: NewUser) -> None:
@@ -84,14 +53,14 @@ async def test_hello_gets_one_rendered_reply(bot: BotUnderTest, new_user: NewUse
     _, _, chat = await onboard(user, bot)
 
     hello = await user.send_text(chat, "hello")
-    reply = await user.wait_for(lambda room, e: room == chat and _replies_to(e, hello), 30)
+    reply = await user.wait_for(lambda room, e: room == chat and replies_to(e, hello), 30)
     assert reply["sender"] == bot.user_id
     assert reply["content"]["body"] == "hello"
     assert "formatted_body" in reply["content"]
 
     hostile = '**bold** <script>alert(1)</script><b onclick="x()">hi</b> [x](javascript:alert(1))'
     asked = await user.send_text(chat, hostile)
-    rendered = (await user.wait_for(lambda room, e: room == chat and _replies_to(e, asked), 30))["content"]
+    rendered = (await user.wait_for(lambda room, e: room == chat and replies_to(e, asked), 30))["content"]
     html = rendered["formatted_body"]
     assert "<strong>bold</strong>" in html
     assert "<b>hi</b>" in html
@@ -99,10 +68,5 @@ async def test_hello_gets_one_rendered_reply(bot: BotUnderTest, new_user: NewUse
     assert "<script" not in html and "onclick" not in html and 'href="javascript' not in html.lower()
 
     await user.sync_once(1500)
-    answers = [e for room, e in user.events if room == chat and _replies_to(e, hello)]
+    answers = [e for room, e in user.events if room == chat and replies_to(e, hello)]
     assert len(answers) == 1, "hello was answered more than once"
-
-
-def _replies_to(event: Event, event_id: str) -> bool:
-    relates = event.get("content", {}).get("m.relates_to", {})
-    return isinstance(relates, dict) and relates.get("m.in_reply_to", {}).get("event_id") == event_id
