@@ -1,10 +1,13 @@
 """Spaces, rooms and their state on a Matrix homeserver, through matrix-nio."""
 
+from typing import Any
+
 from nio import (
     AsyncClient,
     JoinResponse,
     ProfileGetDisplayNameResponse,
     RoomCreateResponse,
+    RoomGetStateEventResponse,
     RoomInviteError,
     RoomInviteResponse,
     RoomLeaveResponse,
@@ -19,6 +22,26 @@ from domain.model.ids import RoomId, UserId
 from domain.model.room import ChatRoom
 from domain.model.space import UserSpace
 from ports.topology import ChatTopology, NewRoom
+
+# Everything but naming and decoration stays above the owner's level 50.
+_BOT_ONLY_EVENTS = (
+    "m.room.power_levels",
+    "m.room.history_visibility",
+    "m.room.encryption",
+    "m.room.tombstone",
+    "m.room.server_acl",
+    "m.room.join_rules",
+    se.ROOM_STATE,
+    se.SPACE_PARENT,
+)
+
+
+def owner_moderates(power_levels: dict[str, Any], owner: str) -> dict[str, Any]:
+    """The owner may rename, set a topic and remove strangers, but cannot rewrite routing or links."""
+    updated = dict(power_levels)
+    updated["users"] = {**power_levels.get("users", {}), owner: 50}
+    updated["events"] = {**power_levels.get("events", {}), **dict.fromkeys(_BOT_ONLY_EVENTS, 100)}
+    return updated
 
 
 class NioChatTopology(ChatTopology):
@@ -69,7 +92,23 @@ class NioChatTopology(ChatTopology):
             invite=[new_room.invite],
             initial_state=initial_state,
         )
-        return RoomId(checked("create room", response, RoomCreateResponse).room_id)
+        room_id = RoomId(checked("create room", response, RoomCreateResponse).room_id)
+        await self._let_owner_moderate(room_id, new_room.invite)
+        return room_id
+
+    async def _let_owner_moderate(self, room_id: RoomId, owner: UserId) -> None:
+        # Adjusted after creation rather than overridden at creation: room version 12 forbids
+        # listing the creator in `users`, older versions need it; editing what the server made
+        # works on both.
+        current = checked(
+            "read power levels",
+            await self._client.room_get_state_event(room_id, "m.room.power_levels"),
+            RoomGetStateEventResponse,
+        )
+        response = await self._client.room_put_state(
+            room_id, "m.room.power_levels", owner_moderates(current.content, owner)
+        )
+        checked("set power levels", response, RoomPutStateResponse)
 
     async def link_child(self, space_id: RoomId, room_id: RoomId) -> None:
         response = await self._client.room_put_state(

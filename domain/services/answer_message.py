@@ -53,10 +53,11 @@ class AnswerMessage:
             text = self._catalog.text("agent_failed", reason=failure)
         else:
             text = answer or self._catalog.text("empty_answer")
+        if failure is None and self._title is not None and self._title.wants_title(room):
+            # Titled before the reply is posted, so whoever sees the answer sees the title too.
+            await self._title.execute(room, message.body, answer)
         await self._sender.send_reply(room.room_id, message.event_id, text, reply_txn_id(message))
         await self._record_answered(message, room)
-        if failure is None and self._title is not None and self._title.wants_title(room):
-            await self._title.execute(room, message.body, answer)
 
     async def _ask(self, request: AgentRequest) -> tuple[str, str | None]:
         parts: list[str] = []

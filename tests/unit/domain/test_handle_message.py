@@ -99,3 +99,11 @@ async def test_lobby_text_points_to_the_space(world: World) -> None:
 async def test_lobby_ignores_strangers(world: World) -> None:
     await world.handle.execute(text(DM, "hi", sender=UserId("@eve:evil.org")))
     assert world.sender.sent == []
+
+
+def test_only_bang_and_a_letter_make_a_command() -> None:
+    from domain.services.command_parser import parse_command
+
+    assert parse_command("!new Research") is not None
+    for text in ("!!history", "! new", "!1", "!", "hello !new", "!!sleep 4 slow"):
+        assert parse_command(text) is None, text
