@@ -46,3 +46,12 @@ def to_room_event(room_id: str, event: Event, own_user_id: str) -> RoomEvent | N
             event_id=EventId(event.event_id), room_id=RoomId(room_id), sender=UserId(event.sender), name=event.name
         )
     return to_incoming_text(room_id, event, own_user_id)
+
+
+def reply_target(source: dict[str, Any]) -> EventId | None:
+    """The event a message replies to (`m.relates_to.m.in_reply_to.event_id`), if any."""
+    content = source.get("content")
+    relates = content.get("m.relates_to") if isinstance(content, dict) else None
+    in_reply_to = relates.get("m.in_reply_to") if isinstance(relates, dict) else None
+    target = in_reply_to.get("event_id") if isinstance(in_reply_to, dict) else None
+    return EventId(target) if isinstance(target, str) and target else None

@@ -1,0 +1,80 @@
+"""event_mapping: nio events to domain values, with anything odd mapping to None rather than raising."""
+
+from typing import Any
+
+import pytest
+from nio import Event
+
+from adapters.matrix.event_mapping import reply_target, to_incoming_text, to_room_event
+from domain.model.messages import IncomingText, RoomRenamed
+from tests.unit.matrix.sync_json import ALICE, BOT, CHAT, edit, message, reply, state
+
+
+def parsed(raw: dict[str, Any]) -> Event:
+    return Event.parse_event(raw)
+
+
+def test_a_text_from_someone_else_is_incoming() -> None:
+    raw = message("hi")
+    assert to_incoming_text(CHAT, parsed(raw), BOT) == IncomingText(
+        event_id=raw["event_id"], room_id=CHAT, sender=ALICE, body="hi", timestamp_ms=2
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        message("mine", sender=BOT),
+        message("a notice", msgtype="m.notice"),
+        message("an emote", msgtype="m.emote"),
+        edit("$e0", "changed"),
+        message("file", msgtype="m.file", url="mxc://example.org/f"),
+        {**message("x"), "content": {"msgtype": "m.text", "body": 5}},  # BadEvent
+        {**message("x"), "content": {"msgtype": "m.text"}},  # no body
+        {**message("x"), "content": "not a dict"},
+        {**message("x"), "unsigned": {"redacted_because": {"type": "m.room.redaction"}}, "content": {}},
+        {"type": "m.room.message", "content": {"msgtype": "m.text", "body": "no sender"}, "event_id": "$n"},
+        {"type": "m.reaction", "content": {}, "sender": ALICE, "event_id": "$r", "origin_server_ts": 1},
+        state("dev.surfaces.room", {"owner": ALICE}),
+        state("m.room.name", {"name": 5}, sender=ALICE),  # BadEvent
+    ],
+    ids=lambda raw: str(raw.get("content"))[:50],
+)
+def test_what_the_bot_does_not_act_on_maps_to_none(raw: dict[str, Any]) -> None:
+    assert to_room_event(CHAT, parsed(raw), BOT) is None
+
+
+def test_an_edit_with_a_non_dict_relation_is_still_a_text() -> None:
+    raw = message("hi", **{"m.relates_to": "garbage"})
+    assert isinstance(to_room_event(CHAT, parsed(raw), BOT), IncomingText)
+
+
+def test_a_rename_maps_whoever_made_it() -> None:
+    raw = state("m.room.name", {"name": "Plans"}, sender=BOT)
+    assert to_room_event(CHAT, parsed(raw), BOT) == RoomRenamed(
+        event_id=raw["event_id"], room_id=CHAT, sender=BOT, name="Plans"
+    )
+
+
+def test_reply_target_reads_the_in_reply_to_relation() -> None:
+    assert reply_target(reply("$asked")) == "$asked"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"body": "plain"},
+        {"m.relates_to": None},
+        {"m.relates_to": {"m.in_reply_to": "$x"}},
+        {"m.relates_to": {"m.in_reply_to": {"event_id": 5}}},
+        {"m.relates_to": {"m.in_reply_to": {"event_id": ""}}},
+        {"m.relates_to": {"rel_type": "m.replace", "event_id": "$x"}},
+        "not a dict",
+    ],
+)
+def test_reply_target_is_none_without_a_well_formed_reply(content: Any) -> None:
+    assert reply_target({"type": "m.room.message", "content": content}) is None
+
+
+def test_reply_target_copes_without_content() -> None:
+    assert reply_target({"type": "m.room.message"}) is None
