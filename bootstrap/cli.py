@@ -64,6 +64,19 @@ def dev(base_dir: Path, port: int, http_port: int) -> None:
 
 
 @main.command()
+@click.option("--dry-run", is_flag=True, help="report what would change, change nothing")
+def reconcile(dry_run: bool) -> None:
+    """Rebuild the index from Matrix state and repair links; prints the report as JSON."""
+    settings = load_settings()
+    configure_logging(settings.log_format or "console", secrets=settings.secrets())
+    agents = load_agents(settings)
+    from bootstrap.runtime import reconcile_once
+
+    report = asyncio.run(reconcile_once(settings, agents, dry_run))
+    click.echo(report.model_dump_json(indent=2))
+
+
+@main.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
     settings = load_settings()

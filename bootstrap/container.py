@@ -5,6 +5,7 @@ from dependency_injector import containers, providers
 from adapters.matrix.client import make_client
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.sender import NioMessageSender
+from adapters.matrix.state_view import NioTopologyView
 from adapters.matrix.sync_loop import MatrixSyncLoop
 from adapters.matrix.topology import NioChatTopology
 from adapters.persistence.engine import make_engine, make_session_factory
@@ -18,9 +19,11 @@ from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
 from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
+from domain.services.find_unanswered import FindUnanswered
 from domain.services.handle_message import HandleMessage
 from domain.services.handle_room_event import HandleRoomEvent
 from domain.services.onboard_user import OnboardUser
+from domain.services.reconcile_topology import ReconcileTopology
 from domain.services.record_room_name import RecordRoomName
 from domain.services.run_command import RunCommand
 from domain.services.title_room import TitleRoom
@@ -38,6 +41,7 @@ class MatrixContainer(containers.DeclarativeContainer):
     client = providers.Singleton(make_client, config.homeserver_url, config.user_id)
     topology = providers.Singleton(NioChatTopology, client, config.server_name)
     sender = providers.Singleton(NioMessageSender, client)
+    view = providers.Singleton(NioTopologyView)
 
 
 class PlatformContainer(containers.DeclarativeContainer):
@@ -74,8 +78,16 @@ class ApplicationContainer(containers.DeclarativeContainer):
     handle_room_event = providers.Singleton(HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow))
     message_queues = providers.Singleton(KeyedWorkQueues[RoomEvent], handle_room_event.provided.execute)
     sync_loop = providers.Singleton(
-        MatrixSyncLoop, matrix.client, uow, message_queues, accept_invitation.provided.execute
+        MatrixSyncLoop,
+        matrix.client,
+        uow,
+        message_queues,
+        accept_invitation.provided.execute,
+        matrix.view,
+        timeline_limit=config.sync_timeline_limit,
     )
+    reconcile = providers.Singleton(ReconcileTopology, uow, matrix.view, matrix.topology)
+    find_unanswered = providers.Singleton(FindUnanswered, uow, matrix.view)
 
 
 def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationContainer:
@@ -88,6 +100,7 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "database_url": settings.effective_database_url,
             "locale": settings.locale,
             "allowed_patterns": settings.allowed_patterns,
+            "sync_timeline_limit": settings.sync_timeline_limit,
         }
     )
     return container

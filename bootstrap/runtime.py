@@ -2,14 +2,17 @@
 
 import asyncio
 import signal
+import time
 
 import structlog
+from nio import AsyncClient
 
 from adapters.matrix.session import SessionFile, log_in
 from adapters.persistence.migrate import upgrade_database
 from bootstrap.agents_config import AgentRegistry
 from bootstrap.container import ApplicationContainer, build_container
 from bootstrap.http_endpoint import HealthEndpoint
+from bootstrap.reconcile_report import ReconciliationReportOut
 from bootstrap.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -28,11 +31,9 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     queues = container.message_queues()
     stop = _stop_on_signals()
     try:
-        token = settings.access_token.get_secret_value() if settings.access_token else None
-        password = settings.password.get_secret_value() if settings.password else None
-        await log_in(client, token, password, SessionFile(settings.data_dir / "session.json"))
-        log.info("login_done", device_id=client.device_id)
+        await _log_in(client, settings)
         await sync_loop.first_sync()
+        await _reconcile(container)
         await _catch_up(container)
         endpoint.ready = True
         log.info("ready", http_port=settings.http_port)
@@ -48,11 +49,18 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
         log.info("stopped")
 
 
+async def _reconcile(container: ApplicationContainer) -> None:
+    started = time.monotonic()
+    report = ReconciliationReportOut.from_domain(await container.reconcile().execute())
+    log.info("reconciled", seconds=round(time.monotonic() - started, 3), **report.summary())
+    if report.repaired or report.conflicts or report.orphaned:
+        log.warning("reconciliation_findings", report=report.model_dump(mode="json"))
+
+
 async def _catch_up(container: ApplicationContainer) -> None:
-    """Messages recorded before a crash but never answered go back into their rooms' queues."""
+    """Unanswered messages, from the inbox and from the rooms' timelines, go back into their rooms' queues."""
     queues = container.message_queues()
-    async with container.uow()() as unit:
-        pending = await unit.inbox.pending()
+    pending = await container.find_unanswered().execute()
     for message in pending:
         queues.submit(message.room_id, message)
     log.info("catch_up_queued", pending=len(pending))
@@ -64,3 +72,24 @@ def _stop_on_signals() -> asyncio.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     return stop
+
+
+async def reconcile_once(settings: Settings, agents: AgentRegistry, dry_run: bool) -> ReconciliationReportOut:
+    """One full-state look at Matrix and one reconciliation, without touching the sync token or the inbox."""
+    await upgrade_database(settings.effective_database_url)
+    container = build_container(settings, agents)
+    client = container.matrix.client()
+    try:
+        await _log_in(client, settings)
+        await container.sync_loop().observe()
+        return ReconciliationReportOut.from_domain(await container.reconcile().execute(dry_run=dry_run))
+    finally:
+        await client.close()
+        await container.persistence.engine().dispose()
+
+
+async def _log_in(client: AsyncClient, settings: Settings) -> None:
+    token = settings.access_token.get_secret_value() if settings.access_token else None
+    password = settings.password.get_secret_value() if settings.password else None
+    await log_in(client, token, password, SessionFile(settings.data_dir / "session.json"))
+    log.info("login_done", device_id=client.device_id)

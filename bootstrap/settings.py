@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     log_format: Literal["json", "console"] | None = None
     shutdown_grace_s: float = Field(default=20.0, ge=0)
+    # Events per room per sync; gaps beyond it are back-filled, so this only tunes batch size.
+    sync_timeline_limit: int = Field(default=100, ge=1, le=1000)
 
     @field_validator("homeserver_url")
     @classmethod

@@ -4,6 +4,6 @@ from domain.model.observed import ObservedTopology
 
 
 class TopologyReader(Protocol):
-    """Every room the bot has joined, with its surfaces state, links and recent timeline, as of the last full-state sync."""
+    """Every joined room with its surfaces state, links and recent timeline, as of the last full-state sync."""
 
     async def observe(self) -> ObservedTopology: ...

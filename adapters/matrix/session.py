@@ -52,7 +52,8 @@ async def log_in(client: AsyncClient, access_token: str | None, password: str | 
         await _use_token(client, access_token)
         return
     stored = sessions.load()
-    if stored is not None and stored.user_id == client.user_id:
+    # nio keeps the configured id in `client.user`; `client.user_id` is only set by a login.
+    if stored is not None and stored.user_id == client.user:
         if await _use_token(client, stored.access_token, required=False):
             log.info("session_restored", extra={"device_id": stored.device_id})
             return
@@ -67,7 +68,8 @@ async def log_in(client: AsyncClient, access_token: str | None, password: str | 
 async def _use_token(client: AsyncClient, token: str, required: bool = True) -> bool:
     client.access_token = token
     response = await client.whoami()
-    if isinstance(response, WhoamiResponse) and response.user_id == client.user_id:
+    if isinstance(response, WhoamiResponse) and response.user_id == client.user:
+        client.user_id = response.user_id
         client.device_id = response.device_id
         return True
     if not required:

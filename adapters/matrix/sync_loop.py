@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -35,6 +36,13 @@ def sync_filter(timeline_limit: int) -> dict[str, Any]:
     }
 
 
+def uncached_timeout_ms() -> int:
+    """A timeout no earlier request used: Synapse caches /sync answers for minutes, keyed on the timeout among
+    other things, so a repeated token-less full-state sync on the same device would get the stale cached answer.
+    Full-state syncs return at once whatever the timeout, so the value costs nothing."""
+    return random.randint(1, 1_000_000)
+
+
 class AccessTokenRejected(ChatNetworkError):
     """The homeserver no longer accepts our access token; retrying cannot help."""
 
@@ -63,20 +71,29 @@ class MatrixSyncLoop:
         # The last token recorded: every sync starts from it (never from nio's own `next_batch`, which
         # nio advances before we have recorded anything), and a limited timeline is back-filled to it.
         self._since: str | None = None
+        self._deferred: SyncResponse | None = None
 
     async def first_sync(self) -> None:
-        """Full state; the timeline is replayed only when resuming from a stored token."""
+        """Full state; the timeline is replayed only when resuming from a stored token.
+
+        Nothing is handed to the rooms yet: messages wait in the inbox and invites until `run`,
+        so that reconciliation has rebuilt the index before anyone is answered.
+        """
         async with self._uow() as uow:
             self._since = await uow.sync_state.get_token()
         resuming = self._since is not None
         log.info("initial_sync_started", extra={"resuming": resuming})
         while True:
-            response = await self._sync_until_ok(self._since, full_state=True, timeout_ms=0)
-            if await self._handled(response, replay_timeline=resuming, stop=None):
+            response = await self._sync_until_ok(self._since, full_state=True, timeout_ms=uncached_timeout_ms())
+            if await self._handled(response, replay_timeline=resuming, stop=None, dispatch=False):
                 break
+        self._deferred = response
         log.info("initial_sync_done", extra={"rooms": len(response.rooms.join)})
 
     async def run(self, stop: asyncio.Event) -> None:
+        if self._deferred is not None:
+            self._submit_invites(self._deferred)
+            self._deferred = None
         while not stop.is_set():
             sync = asyncio.ensure_future(self._sync_until_ok(self._since, full_state=False, timeout_ms=LONG_POLL_MS))
             stopped = asyncio.ensure_future(stop.wait())
@@ -91,7 +108,7 @@ class MatrixSyncLoop:
 
     async def observe(self) -> None:
         """One fresh full-state sync folded into the view, recording nothing: no token, no inbox (dry runs)."""
-        response = await self._sync_until_ok(None, full_state=True, timeout_ms=0)
+        response = await self._sync_until_ok(None, full_state=True, timeout_ms=uncached_timeout_ms())
         self._view.absorb(response, self._client.user_id)
         log.info("observed", extra={"rooms": len(response.rooms.join)})
 
@@ -125,10 +142,12 @@ class MatrixSyncLoop:
         with contextlib.suppress(TimeoutError):  # a stop request ends the wait early
             await asyncio.wait_for(stop.wait(), delay)
 
-    async def _handled(self, response: SyncResponse, replay_timeline: bool, stop: asyncio.Event | None) -> bool:
+    async def _handled(
+        self, response: SyncResponse, replay_timeline: bool, stop: asyncio.Event | None, dispatch: bool = True
+    ) -> bool:
         """False when the batch could not be completed: nothing was recorded, the same sync is repeated."""
         try:
-            await self._handle(response, replay_timeline)
+            await self._handle(response, replay_timeline, dispatch)
         except MatrixRequestError as error:
             if error.status_code == UNKNOWN_TOKEN:
                 log.error("access_token_rejected", extra={"error": str(error)})
@@ -140,12 +159,14 @@ class MatrixSyncLoop:
         self._backoff.reset()
         return True
 
-    async def _handle(self, response: SyncResponse, replay_timeline: bool) -> None:
+    async def _handle(self, response: SyncResponse, replay_timeline: bool, dispatch: bool) -> None:
         own = self._client.user_id
         self._view.absorb(response, own)
         events = await self._timeline_events(response, own) if replay_timeline else []
         new = await self._record(events, response.next_batch)
         self._since = response.next_batch
+        if not dispatch:
+            return
         for item in new:
             self._messages.submit(item.room_id, item)
         self._submit_invites(response)

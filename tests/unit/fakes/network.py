@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
-from domain.model.observed import ObservedTopology
 from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
+from domain.model.observed import ObservedTopology
 from domain.model.room import ChatRoom
 from domain.model.space import UserSpace
 from ports.messenger import MessageSender
