@@ -2,16 +2,28 @@
 
 import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
 
 from bootstrap.agents_config import AgentRegistry, AgentsConfigError, load_agent_registry
+from bootstrap.errors import EXIT_CONFIG, StartupError
 from bootstrap.logging import configure_logging
 from bootstrap.settings import Settings
 
-EXIT_CONFIG = 2
+T = TypeVar("T")
+
+
+def run_until_done(main: Coroutine[Any, Any, T]) -> T:
+    """Runs the coroutine; a StartupError becomes its message on stderr and its exit code."""
+    try:
+        return asyncio.run(main)
+    except StartupError as error:
+        click.echo(f"surfaces: {error}", err=True)
+        sys.exit(error.exit_code)
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -49,7 +61,7 @@ def run() -> None:
     agents = load_agents(settings)
     from bootstrap.runtime import run_bot  # imported late: nothing heavy before logging is set up
 
-    asyncio.run(run_bot(settings, agents))
+    run_until_done(run_bot(settings, agents))
 
 
 @main.command()
@@ -72,7 +84,7 @@ def reconcile(dry_run: bool) -> None:
     agents = load_agents(settings)
     from bootstrap.runtime import reconcile_once
 
-    report = asyncio.run(reconcile_once(settings, agents, dry_run))
+    report = run_until_done(reconcile_once(settings, agents, dry_run))
     click.echo(report.model_dump_json(indent=2))
 
 
@@ -83,7 +95,7 @@ def migrate() -> None:
     configure_logging(settings.log_format or "console", secrets=settings.secrets())
     from adapters.persistence.migrate import upgrade_database
 
-    asyncio.run(upgrade_database(settings.effective_database_url))
+    run_until_done(upgrade_database(settings.effective_database_url))
     click.echo("database is up to date")
 
 

@@ -1,6 +1,5 @@
 """`surfaces dev`: a local Synapse, a bot account and a demo user, then the bot itself."""
 
-import asyncio
 import json
 import secrets
 from pathlib import Path
@@ -47,10 +46,10 @@ def run_dev(base_dir: Path, port: int, http_port: int) -> None:
         )
         _print_banner(synapse.url, bot_id, demo_id, passwords["demo"], http_port)
         configure_logging("console", secrets=settings.secrets())
-        from bootstrap.cli import load_agents
+        from bootstrap.cli import load_agents, run_until_done
         from bootstrap.runtime import run_bot
 
-        asyncio.run(run_bot(settings, load_agents(settings)))
+        run_until_done(run_bot(settings, load_agents(settings)))
     except KeyboardInterrupt:
         pass
     finally:

@@ -6,14 +6,18 @@ import time
 
 import structlog
 from nio import AsyncClient
+from sqlalchemy.exc import DBAPIError
 
 from adapters.matrix.session import SessionFile, log_in
+from adapters.matrix.sync_loop import AccessTokenRejected
 from adapters.persistence.migrate import upgrade_database
 from bootstrap.agents_config import AgentRegistry
 from bootstrap.container import ApplicationContainer, build_container
+from bootstrap.errors import EXIT_DATABASE, EXIT_HOMESERVER, StartupError
 from bootstrap.http_endpoint import HealthEndpoint
 from bootstrap.reconcile_report import ReconciliationReportOut
 from bootstrap.settings import Settings
+from ports.topology import ChatNetworkError
 
 log = structlog.get_logger(__name__)
 
@@ -21,7 +25,7 @@ log = structlog.get_logger(__name__)
 async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     """settings → migrations → login → initial sync → catch-up → live processing → ready; SIGTERM stops it."""
     log.info("settings_loaded", homeserver=settings.homeserver_url, user_id=settings.user_id)
-    await upgrade_database(settings.effective_database_url)
+    await _migrate(settings)
     log.info("migrations_done")
     container = build_container(settings, agents)
     endpoint = HealthEndpoint(settings.http_host, settings.http_port)
@@ -38,6 +42,8 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
         endpoint.ready = True
         log.info("ready", http_port=settings.http_port)
         await sync_loop.run(stop)
+    except AccessTokenRejected as error:
+        raise StartupError(f"{error}; log in again (new token or password)", EXIT_HOMESERVER) from error
     finally:
         endpoint.ready = False
         log.info("shutting_down", in_flight=queues.busy)
@@ -76,7 +82,7 @@ def _stop_on_signals() -> asyncio.Event:
 
 async def reconcile_once(settings: Settings, agents: AgentRegistry, dry_run: bool) -> ReconciliationReportOut:
     """One full-state look at Matrix and one reconciliation, without touching the sync token or the inbox."""
-    await upgrade_database(settings.effective_database_url)
+    await _migrate(settings)
     container = build_container(settings, agents)
     client = container.matrix.client()
     try:
@@ -88,8 +94,24 @@ async def reconcile_once(settings: Settings, agents: AgentRegistry, dry_run: boo
         await container.persistence.engine().dispose()
 
 
+async def _migrate(settings: Settings) -> None:
+    """A corrupt or locked database stops the bot; it is never silently replaced by a new one."""
+    try:
+        await upgrade_database(settings.effective_database_url)
+    except (DBAPIError, OSError) as error:
+        log.error("database_unusable", error=str(error).splitlines()[0])
+        raise StartupError(
+            f"the database cannot be opened or migrated ({str(error).splitlines()[0]}); "
+            "it may be corrupt or locked by another process — nothing was changed",
+            EXIT_DATABASE,
+        ) from error
+
+
 async def _log_in(client: AsyncClient, settings: Settings) -> None:
     token = settings.access_token.get_secret_value() if settings.access_token else None
     password = settings.password.get_secret_value() if settings.password else None
-    await log_in(client, token, password, SessionFile(settings.data_dir / "session.json"))
+    try:
+        await log_in(client, token, password, SessionFile(settings.data_dir / "session.json"))
+    except ChatNetworkError as error:
+        raise StartupError(f"cannot log in to {settings.homeserver_url}: {error}", EXIT_HOMESERVER) from error
     log.info("login_done", device_id=client.device_id)
