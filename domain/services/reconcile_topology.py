@@ -138,4 +138,3 @@ def _display_name(seen: ObservedRoom | None, owner: UserId) -> str:
     if seen is not None and seen.name and seen.name.startswith(prefix):
         return seen.name[len(prefix) :]
     return owner.split(":", 1)[0].lstrip("@")
-
