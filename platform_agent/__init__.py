@@ -1,0 +1,1 @@
+"""The reference platform agent: a small service implementing docs/platform-contract.md."""

@@ -1,0 +1,1 @@
+"""Local HTTP servers the tests talk to: the reference agent in-process, and an OpenAI-compatible fake."""
