@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -29,6 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
+
+from bootstrap.synapse_admin import SharedSecretRegistrar
 
 # Tests fire bursts of logins, joins and messages; Synapse's defaults would throttle them with 429s.
 _UNLIMITED = {"per_second": 100_000, "burst_count": 1_000_000}
@@ -76,12 +76,21 @@ def free_port() -> int:
 
 @dataclass
 class LocalSynapse:
-    """A Synapse child process listening on 127.0.0.1 only, with rate limits off and no federation."""
+    """A Synapse child process listening on 127.0.0.1 only, with rate limits off and no federation.
+
+    The Synapse image of deploy/synapse writes its configuration with this class too (`write_config`,
+    binding 0.0.0.0, logging to the console), so the process and the container homeservers match.
+    """
 
     base_dir: Path
     port: int = 8008
     server_name: str = "localhost"
     max_upload_mb: int = 50
+    bind_address: str = "127.0.0.1"
+    public_baseurl: str | None = None
+    # Given: used instead of the generated one (a container gets it from its environment).
+    registration_shared_secret: str | None = None
+    log_to_file: bool = True
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _console: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -99,7 +108,7 @@ class LocalSynapse:
             # Without this check /health of whatever already listens there would look like success.
             raise HomeserverError(f"port {self.port} on 127.0.0.1 is already in use")
         self.base_dir.mkdir(parents=True, exist_ok=True)
-        config_path = self._write_config()
+        config_path = self.write_config()
         self._console = (self.base_dir / "console.log").open("wb")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "synapse.app.homeserver", "-c", str(config_path)],
@@ -131,21 +140,8 @@ class LocalSynapse:
 
         For an existing user the password is not checked: a wrong one surfaces at login.
         """
-        path = "/_synapse/admin/v1/register"
-        nonce = str(self._request("GET", path)["nonce"])
-        body = {
-            "nonce": nonce,
-            "username": localpart,
-            "password": password,
-            "admin": admin,
-            "mac": self._registration_mac(nonce, localpart, password, admin),
-        }
-        try:
-            return str(self._request("POST", path, body)["user_id"])
-        except _MatrixHTTPError as error:
-            if error.errcode == "M_USER_IN_USE":
-                return f"@{localpart}:{self.server_name}"
-            raise
+        secret = self._secrets()["registration_shared_secret"]
+        return SharedSecretRegistrar(self.url, self.server_name, secret).register(localpart, password, admin)
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
         """The last lines of Synapse's console output (start-up errors) and of its log file."""
@@ -173,10 +169,11 @@ class LocalSynapse:
         self.stop()
         raise HomeserverError(f"Synapse not healthy after {timeout} s:\n{self.log_tail()}")
 
-    def _write_config(self) -> Path:
-        # Rewritten on every start so port and upload limit follow the fields; secrets are kept.
+    def write_config(self) -> Path:
+        """homeserver.yaml and its log config in `base_dir`; rewritten on every start, secrets kept."""
         log_config = self.base_dir / "log.config.yaml"
-        log_config.write_text(yaml.safe_dump(_log_config(self.base_dir / "homeserver.log")))
+        log_file = self.base_dir / "homeserver.log" if self.log_to_file else None
+        log_config.write_text(yaml.safe_dump(_log_config(log_file)))
         config_path = self.base_dir / "homeserver.yaml"
         config_path.write_text(yaml.safe_dump(self._config(log_config), sort_keys=False))
         return config_path
@@ -185,12 +182,12 @@ class LocalSynapse:
         base = self.base_dir.resolve()
         return {
             "server_name": self.server_name,
-            "public_baseurl": f"{self.url}/",
+            "public_baseurl": self.public_baseurl or f"{self.url}/",
             "pid_file": str(base / "homeserver.pid"),
             "listeners": [
                 {
                     "port": self.port,
-                    "bind_addresses": ["127.0.0.1"],
+                    "bind_addresses": [self.bind_address],
                     "type": "http",
                     "tls": False,
                     "x_forwarded": False,
@@ -227,57 +224,21 @@ class LocalSynapse:
             path.write_text(json.dumps(fresh))
             path.chmod(0o600)
         loaded: dict[str, str] = json.loads(path.read_text())
+        if self.registration_shared_secret:
+            loaded["registration_shared_secret"] = self.registration_shared_secret
         return loaded
 
-    def _registration_mac(self, nonce: str, user: str, password: str, admin: bool) -> str:
-        # The HMAC layout Synapse's /_synapse/admin/v1/register expects.
-        key = self._secrets()["registration_shared_secret"].encode()
-        mac = hmac.new(key, digestmod=hashlib.sha1)
-        for part in (nonce, user, password):
-            mac.update(part.encode() + b"\x00")
-        mac.update(b"admin" if admin else b"notadmin")
-        return mac.hexdigest()
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                result: dict[str, Any] = json.loads(response.read())
-                return result
-        except urllib.error.HTTPError as error:
-            raise _MatrixHTTPError.from_http_error(method, path, error) from None
-
-
-class _MatrixHTTPError(HomeserverError):
-    def __init__(self, message: str, errcode: str | None) -> None:
-        super().__init__(message)
-        self.errcode = errcode
-
-    @classmethod
-    def from_http_error(cls, method: str, path: str, error: urllib.error.HTTPError) -> _MatrixHTTPError:
-        raw = error.read().decode(errors="replace")
-        try:
-            errcode = json.loads(raw).get("errcode")
-        except (ValueError, AttributeError):
-            errcode = None
-        return cls(f"{method} {path} -> {error.code}: {raw}", errcode)
-
-
-def _log_config(log_file: Path) -> dict[str, Any]:
+def _log_config(log_file: Path | None) -> dict[str, Any]:
+    """Warnings and errors to `log_file`, or to stderr when there is none (a container's log)."""
+    handler: dict[str, Any] = {"class": "logging.StreamHandler", "formatter": "plain"}
+    if log_file is not None:
+        handler = {**handler, "class": "logging.FileHandler", "filename": str(log_file.resolve()), "encoding": "utf8"}
     return {
         "version": 1,
         "formatters": {"plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
-        "handlers": {
-            "file": {
-                "class": "logging.FileHandler",
-                "formatter": "plain",
-                "filename": str(log_file.resolve()),
-                "encoding": "utf8",
-            }
-        },
-        "root": {"level": "WARNING", "handlers": ["file"]},
+        "handlers": {"main": handler},
+        "root": {"level": "WARNING", "handlers": ["main"]},
         "disable_existing_loggers": False,
     }
 
