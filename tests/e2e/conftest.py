@@ -1,7 +1,13 @@
-"""Fixtures shared by every e2e test: one Synapse per session, fresh users and a fresh bot per test."""
+"""Fixtures shared by every e2e test: one Synapse per session, fresh users and a fresh bot per test.
+
+The Synapse runs in a container (testcontainers, the fullstack stack's image) when a Docker engine is
+reachable, and as a local process otherwise; SURFACES_E2E_HOMESERVER=container|process forces one, and in
+CI the container is required: a Docker failure fails the run instead of falling back.
+"""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -11,6 +17,8 @@ import pytest
 
 from bootstrap.homeserver import LocalSynapse, free_port
 from tests.e2e.harness import REPO_ROOT, BotProcess, MatrixUser
+from tests.e2e.harness.homeserver import Homeserver, homeserver_kind
+from tests.e2e.harness.images import build_fullstack_images, docker_problem
 
 NewUser = Callable[[], Awaitable[MatrixUser]]
 # The repo's registry: echo (default), echo-2 and echo-nosave (no !save / !load).
@@ -36,7 +44,7 @@ class BotUnderTest:
         return self.data_dir / "surfaces.db"
 
 
-def bot_env(synapse: LocalSynapse, user_id: str, root: Path) -> dict[str, str]:
+def bot_env(synapse: Homeserver, user_id: str, root: Path) -> dict[str, str]:
     """Every path under `root`: nothing may fall back to the repo's ./var or config/ defaults."""
     return {
         "SURFACES_HOMESERVER_URL": synapse.url,
@@ -50,15 +58,39 @@ def bot_env(synapse: LocalSynapse, user_id: str, root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSynapse]:
-    server = LocalSynapse(tmp_path_factory.mktemp("synapse"), port=free_port())
-    server.start()
-    yield server
-    server.stop()
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homeserver]:
+    """One homeserver for the session: a container or a local process (see the module docstring)."""
+    kind, reason = homeserver_kind()
+    print(f"e2e homeserver: {kind} ({reason})")
+    if kind == "process":
+        server = LocalSynapse(tmp_path_factory.mktemp("synapse"), port=free_port())
+        server.start()
+        yield server
+        server.stop()
+        return
+    yield from _container_synapse()
+
+
+def _container_synapse() -> Iterator[Homeserver]:
+    problem = docker_problem()
+    if problem is not None:
+        pytest.fail(f"the container homeserver is required here, but {problem}", pytrace=False)
+    seconds = build_fullstack_images("synapse")
+    print(f"synapse image built (or found up to date) in {seconds:.1f} s")
+    from tests.e2e.harness.synapse_container import ContainerSynapse  # imports testcontainers
+
+    server = ContainerSynapse()
+    started = time.monotonic()
+    try:
+        server.start()
+        print(f"synapse container healthy in {time.monotonic() - started:.1f} s at {server.url}")
+        yield server
+    finally:
+        server.remove()
 
 
 @pytest.fixture
-async def new_user(synapse: LocalSynapse) -> AsyncIterator[NewUser]:
+async def new_user(synapse: Homeserver) -> AsyncIterator[NewUser]:
     """Call it to get a freshly registered, logged-in user (password `USER_PASSWORD`)."""
     users: list[MatrixUser] = []
 
@@ -80,7 +112,7 @@ class BotStarter:
     Every bot started is stopped with SIGTERM when the test ends.
     """
 
-    def __init__(self, synapse: LocalSynapse, tmp_path: Path) -> None:
+    def __init__(self, synapse: Homeserver, tmp_path: Path) -> None:
         self._synapse = synapse
         self._tmp_path = tmp_path
         self.started: list[BotUnderTest] = []
@@ -104,7 +136,7 @@ class BotStarter:
 
 
 @pytest.fixture
-def start_bot(synapse: LocalSynapse, tmp_path: Path) -> Iterator[BotStarter]:
+def start_bot(synapse: Homeserver, tmp_path: Path) -> Iterator[BotStarter]:
     starter = BotStarter(synapse, tmp_path)
     try:
         yield starter
