@@ -5,18 +5,23 @@
 (see test_new_adapter.py), with no change to domain/ or ports/.
 """
 
+import json
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from adapters.platform.echo import FAIL_DIRECTIVE, EchoPlatformClient
+from adapters.platform.http import HttpPlatformClient
 from adapters.platform.routed import RoutedPlatformClient
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
 from domain.model.ids import AgentId, UserId
 from ports.platform import ContextTransferUnsupported, PlatformClient
+from tests.servers.reference_agent import reference_agent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,12 +140,36 @@ def _routed() -> ContractSubject:
     return ContractSubject(client=client, agent_id=target.agent_id, recall=recall, failing_text=FAIL_DIRECTIVE)
 
 
+AGENT_REFERENCE = AgentId("reference")
+
+
+@asynccontextmanager
+async def _http_subject() -> AsyncIterator[ContractSubject]:
+    """The http adapter against the real reference agent, served on a free loopback port."""
+    with tempfile.TemporaryDirectory() as workspace:
+        async with reference_agent(Path(workspace)) as url:
+            client = HttpPlatformClient(url, agent_id="reference")
+
+            async def recall(chat: ChatContext) -> list[str]:
+                # What the agent remembers is what it exports: its user turns.
+                messages = json.loads(await client.export_context(chat))["messages"]
+                return [message["content"] for message in messages if message["role"] == "user"]
+
+            try:
+                yield ContractSubject(
+                    client=client, agent_id=AgentId("reference"), recall=recall, failing_text="!!fail"
+                )
+            finally:
+                await client.aclose()
+
+
 # One entry per adapter: an async context manager, so an adapter that needs a fake server can
 # start it on entry and stop it on exit.
 SUBJECTS: dict[str, Callable[[], AbstractAsyncContextManager[ContractSubject]]] = {
     "echo": lambda: _echo_subject(AgentId("echo")),
     "echo-nosave": lambda: _echo_subject(AgentId("echo-nosave"), context_transfer=False),
     "routed": _routed_subject,
+    "http": _http_subject,
 }
 
 
