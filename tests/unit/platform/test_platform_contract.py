@@ -140,7 +140,7 @@ def _routed() -> ContractSubject:
     return ContractSubject(client=client, agent_id=target.agent_id, recall=recall, failing_text=FAIL_DIRECTIVE)
 
 
-AGENT_REFERENCE = AgentId("reference")
+REFERENCE = AgentId("reference")
 
 
 @asynccontextmanager
@@ -148,7 +148,7 @@ async def _http_subject() -> AsyncIterator[ContractSubject]:
     """The http adapter against the real reference agent, served on a free loopback port."""
     with tempfile.TemporaryDirectory() as workspace:
         async with reference_agent(Path(workspace)) as url:
-            client = HttpPlatformClient(url, agent_id="reference")
+            client = HttpPlatformClient(url, agent_id=REFERENCE)
 
             async def recall(chat: ChatContext) -> list[str]:
                 # What the agent remembers is what it exports: its user turns.
@@ -156,9 +156,7 @@ async def _http_subject() -> AsyncIterator[ContractSubject]:
                 return [message["content"] for message in messages if message["role"] == "user"]
 
             try:
-                yield ContractSubject(
-                    client=client, agent_id=AgentId("reference"), recall=recall, failing_text="!!fail"
-                )
+                yield ContractSubject(client=client, agent_id=REFERENCE, recall=recall, failing_text="!!fail")
             finally:
                 await client.aclose()
 
