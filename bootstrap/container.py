@@ -10,7 +10,9 @@ from adapters.matrix.sync_loop import MatrixSyncLoop
 from adapters.matrix.topology import NioChatTopology
 from adapters.persistence.engine import make_engine, make_session_factory
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from adapters.platform.metered import MeteredPlatformClient
 from bootstrap.agents_config import AgentRegistry, build_platform
+from bootstrap.metrics import BotMetrics
 from bootstrap.settings import Settings
 from domain.catalog import Catalog
 from domain.model.messages import RoomEvent
@@ -46,7 +48,8 @@ class MatrixContainer(containers.DeclarativeContainer):
 
 class PlatformContainer(containers.DeclarativeContainer):
     registry = providers.Dependency(instance_of=AgentRegistry)
-    client = providers.Singleton(build_platform, registry)
+    observer = providers.Dependency(instance_of=BotMetrics)  # every answer is timed
+    client = providers.Singleton(MeteredPlatformClient, providers.Singleton(build_platform, registry), observer)
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
@@ -54,7 +57,8 @@ class ApplicationContainer(containers.DeclarativeContainer):
     persistence = providers.Container(PersistenceContainer, config=config)
     matrix = providers.Container(MatrixContainer, config=config)
     agent_registry = providers.Dependency(instance_of=AgentRegistry)
-    platform = providers.Container(PlatformContainer, registry=agent_registry)
+    metrics = providers.Singleton(BotMetrics)
+    platform = providers.Container(PlatformContainer, registry=agent_registry, observer=metrics)
     agents = agent_registry.provided.directory
 
     catalog = providers.Singleton(Catalog, config.locale)
@@ -76,7 +80,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
         HandleMessage, uow, access, answer_message, commands, matrix.sender, matrix.topology, catalog
     )
     handle_room_event = providers.Singleton(HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow))
-    message_queues = providers.Singleton(KeyedWorkQueues[RoomEvent], handle_room_event.provided.execute)
+    message_queues = providers.Singleton(
+        KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(handle_room_event.provided.execute)
+    )
     sync_loop = providers.Singleton(
         MatrixSyncLoop,
         matrix.client,
@@ -85,6 +91,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         accept_invitation.provided.execute,
         matrix.view,
         timeline_limit=config.sync_timeline_limit,
+        on_error=metrics.provided.sync_error,
     )
     reconcile = providers.Singleton(ReconcileTopology, uow, matrix.view, matrix.topology)
     find_unanswered = providers.Singleton(FindUnanswered, uow, matrix.view)

@@ -1,15 +1,32 @@
 """`/health` (alive), `/ready` (reconciled and syncing) and `/metrics` (Prometheus) for operators."""
 
+from collections.abc import Awaitable, Callable
+
+import structlog
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+log = structlog.get_logger(__name__)
 
 
 class HealthEndpoint:
-    """A small aiohttp server; readiness is flipped by the runtime once live processing starts."""
+    """A small aiohttp server; readiness is flipped by the runtime once live processing starts.
 
-    def __init__(self, host: str, port: int) -> None:
+    `before_scrape` refreshes gauges that are cheaper to recount than to track (rooms by state); when it
+    fails, the scrape still answers with the other metrics.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        registry: CollectorRegistry = REGISTRY,
+        before_scrape: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._port = port
         self._host = host
+        self._registry = registry
+        self._before_scrape = before_scrape
         self.ready = False
         self._runner: web.AppRunner | None = None
 
@@ -35,4 +52,9 @@ class HealthEndpoint:
         return web.json_response({"status": "starting"}, status=503)
 
     async def _metrics(self, _: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        if self._before_scrape is not None:
+            try:
+                await self._before_scrape()
+            except Exception as error:  # a locked or missing database must not take /metrics down
+                log.warning("metrics_refresh_failed", error=str(error))
+        return web.Response(body=generate_latest(self._registry), headers={"Content-Type": CONTENT_TYPE_LATEST})

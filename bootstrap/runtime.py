@@ -28,7 +28,10 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     await _migrate(settings)
     log.info("migrations_done")
     container = build_container(settings, agents)
-    endpoint = HealthEndpoint(settings.http_host, settings.http_port)
+    metrics = container.metrics()
+    endpoint = HealthEndpoint(
+        settings.http_host, settings.http_port, metrics.registry, metrics.rooms_refresher(container.uow())
+    )
     await endpoint.start()
     client = container.matrix.client()
     sync_loop = container.sync_loop()
@@ -58,7 +61,9 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
 async def _reconcile(container: ApplicationContainer) -> None:
     started = time.monotonic()
     report = ReconciliationReportOut.from_domain(await container.reconcile().execute())
-    log.info("reconciled", seconds=round(time.monotonic() - started, 3), **report.summary())
+    seconds = time.monotonic() - started
+    container.metrics().reconciliation_seconds.observe(seconds)
+    log.info("reconciled", seconds=round(seconds, 3), **report.summary())
     if report.repaired or report.conflicts or report.orphaned:
         log.warning("reconciliation_findings", report=report.model_dump(mode="json"))
 

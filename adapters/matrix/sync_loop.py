@@ -58,8 +58,11 @@ class MatrixSyncLoop:
         accept_invitation: Callable[[Invitation], Awaitable[None]],
         view: NioTopologyView,
         timeline_limit: int = 100,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
+        # Told the kind of every failed sync or back-fill (sync_transport_error, sync_failed, backfill_failed).
+        self._on_error = on_error
         self._uow = uow
         self._messages = messages
         self._invites: KeyedWorkQueues[Invitation] = KeyedWorkQueues(accept_invitation)
@@ -136,6 +139,8 @@ class MatrixSyncLoop:
     async def _wait_after_failure(self, event: str, error: str, stop: asyncio.Event | None = None) -> None:
         delay = self._backoff.next_delay()
         log.warning(event, extra={"error": error, "retry_in_s": round(delay, 2)})
+        if self._on_error is not None:
+            self._on_error(event)
         if stop is None:
             await asyncio.sleep(delay)
             return
