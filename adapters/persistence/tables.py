@@ -74,6 +74,25 @@ class InboxRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     done: Mapped[bool] = mapped_column(server_default=false())
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "text" or "file"; a file's details (name, kind, mimetype, size, media reference) are the JSON
+    # payload, its caption the body.
+    kind: Mapped[str] = mapped_column(String(16), server_default="text")
+    payload: Mapped[str | None] = mapped_column(Text)
+
+
+class StagedFileRow(Base):
+    """A file received in a room without a caption, waiting for the room's next text message."""
+
+    __tablename__ = "staged_files"
+
+    room_id: Mapped[str] = mapped_column(MATRIX_ID, primary_key=True)
+    event_id: Mapped[str] = mapped_column(MATRIX_ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(Text)
+    mime_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    workspace_path: Mapped[str] = mapped_column(Text)
+    timestamp_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class SyncStateRow(Base):
