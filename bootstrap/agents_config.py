@@ -129,8 +129,9 @@ def _describe(path: Path, error: ValidationError, prefix: str = "") -> str:
     return "\n".join(problems)
 
 
-def build_platform(registry: AgentRegistry) -> PlatformClient:
-    """One adapter per agent in the registry, routed by agent id."""
+def build_platform(registry: AgentRegistry, workspace_dir: Path | None = None) -> PlatformClient:
+    """One adapter per agent in the registry, routed by agent id; `workspace_dir` is the shared
+    workspace root, for adapters that write files there (echo's `!!write`)."""
     clients: dict[AgentId, PlatformClient] = {}
     for spec in registry.directory.agents:
         build = _BUILDERS.get(spec.adapter)
@@ -139,13 +140,17 @@ def build_platform(registry: AgentRegistry) -> PlatformClient:
                 f"{registry.source}: agent {spec.agent_id!r} uses adapter {spec.adapter!r}, "
                 "which is not available yet (available: echo)"
             )
-        clients[spec.agent_id] = build(registry.settings[spec.agent_id])
+        clients[spec.agent_id] = build(registry.settings[spec.agent_id], workspace_dir)
     return RoutedPlatformClient(clients)
 
 
-def _echo(settings: AdapterSettings) -> PlatformClient:
+def _echo(settings: AdapterSettings, workspace_dir: Path | None) -> PlatformClient:
     assert isinstance(settings, EchoSettings)
-    return EchoPlatformClient(delay_per_chunk=settings.delay_per_chunk, context_transfer=settings.context_transfer)
+    return EchoPlatformClient(
+        delay_per_chunk=settings.delay_per_chunk,
+        context_transfer=settings.context_transfer,
+        workspace_dir=workspace_dir,
+    )
 
 
-_BUILDERS: Mapping[str, Callable[[AdapterSettings], PlatformClient]] = {"echo": _echo}
+_BUILDERS: Mapping[str, Callable[[AdapterSettings, Path | None], PlatformClient]] = {"echo": _echo}

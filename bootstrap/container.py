@@ -3,6 +3,7 @@
 from dependency_injector import containers, providers
 
 from adapters.matrix.client import make_client
+from adapters.matrix.media import NioMediaStore
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.sender import NioMessageSender
 from adapters.matrix.state_view import NioTopologyView
@@ -11,11 +12,13 @@ from adapters.matrix.topology import NioChatTopology
 from adapters.persistence.engine import make_engine, make_session_factory
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from adapters.platform.metered import MeteredPlatformClient
+from adapters.workspace.local import LocalWorkspace
 from bootstrap.agents_config import AgentRegistry, build_platform
 from bootstrap.metrics import BotMetrics
 from bootstrap.settings import Settings
 from domain.catalog import Catalog
 from domain.model.messages import RoomEvent
+from domain.model.sizes import megabytes
 from domain.services.accept_invitation import AcceptInvitation
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
@@ -25,6 +28,8 @@ from domain.services.find_unanswered import FindUnanswered
 from domain.services.handle_message import HandleMessage
 from domain.services.handle_room_event import HandleRoomEvent
 from domain.services.onboard_user import OnboardUser
+from domain.services.post_agent_files import PostAgentFiles
+from domain.services.receive_file import ReceiveFile
 from domain.services.reconcile_topology import ReconcileTopology
 from domain.services.record_room_name import RecordRoomName
 from domain.services.run_command import RunCommand
@@ -43,22 +48,32 @@ class MatrixContainer(containers.DeclarativeContainer):
     client = providers.Singleton(make_client, config.homeserver_url, config.user_id)
     topology = providers.Singleton(NioChatTopology, client, config.server_name)
     sender = providers.Singleton(NioMessageSender, client)
+    media = providers.Singleton(NioMediaStore, client)
     view = providers.Singleton(NioTopologyView)
 
 
+class WorkspaceContainer(containers.DeclarativeContainer):
+    config = providers.Configuration()
+    workspace = providers.Singleton(LocalWorkspace, config.workspace_dir)
+
+
 class PlatformContainer(containers.DeclarativeContainer):
+    config = providers.Configuration()
     registry = providers.Dependency(instance_of=AgentRegistry)
     observer = providers.Dependency(instance_of=BotMetrics)  # every answer is timed
-    client = providers.Singleton(MeteredPlatformClient, providers.Singleton(build_platform, registry), observer)
+    client = providers.Singleton(
+        MeteredPlatformClient, providers.Singleton(build_platform, registry, config.workspace_dir), observer
+    )
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
     persistence = providers.Container(PersistenceContainer, config=config)
     matrix = providers.Container(MatrixContainer, config=config)
+    workspace = providers.Container(WorkspaceContainer, config=config)
     agent_registry = providers.Dependency(instance_of=AgentRegistry)
     metrics = providers.Singleton(BotMetrics)
-    platform = providers.Container(PlatformContainer, registry=agent_registry, observer=metrics)
+    platform = providers.Container(PlatformContainer, config=config, registry=agent_registry, observer=metrics)
     agents = agent_registry.provided.directory
 
     catalog = providers.Singleton(Catalog, config.locale)
@@ -70,14 +85,29 @@ class ApplicationContainer(containers.DeclarativeContainer):
     )
     accept_invitation = providers.Singleton(AcceptInvitation, access, matrix.topology, onboard_user)
     title_room = providers.Singleton(TitleRoom, uow, matrix.topology, platform.client, catalog)
-    answer_message = providers.Singleton(AnswerMessage, uow, platform.client, matrix.sender, catalog, title_room)
+    post_agent_files = providers.Singleton(
+        PostAgentFiles, workspace.workspace, matrix.media, matrix.sender, catalog, config.max_upload_bytes
+    )
+    answer_message = providers.Singleton(
+        AnswerMessage, uow, platform.client, matrix.sender, catalog, title_room, post_agent_files
+    )
+    receive_file = providers.Singleton(
+        ReceiveFile,
+        uow,
+        matrix.media,
+        workspace.workspace,
+        matrix.sender,
+        answer_message,
+        catalog,
+        config.max_upload_bytes,
+    )
     commands = providers.Singleton(
         RunCommand,
         providers.Singleton(command_handlers, uow, matrix.topology, platform.client, create_chat_room, agents, catalog),
         catalog,
     )
     handle_message = providers.Singleton(
-        HandleMessage, uow, access, answer_message, commands, matrix.sender, matrix.topology, catalog
+        HandleMessage, uow, access, answer_message, commands, matrix.sender, matrix.topology, catalog, receive_file
     )
     handle_room_event = providers.Singleton(HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow))
     message_queues = providers.Singleton(
@@ -108,6 +138,8 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "locale": settings.locale,
             "allowed_patterns": settings.allowed_patterns,
             "sync_timeline_limit": settings.sync_timeline_limit,
+            "workspace_dir": settings.workspace_dir,
+            "max_upload_bytes": megabytes(settings.max_upload_mb),
         }
     )
     return container

@@ -70,6 +70,20 @@ _EN: Final[dict[str, str]] = {
     "agent_same": "This chat already talks to `{agent_id}`.",
     "agent_switched": "This chat now talks to `{agent_id}`, with a fresh context.",
     "encrypted_unsupported": "I cannot read encrypted messages. Please write in your chat rooms: {space_link}",
+    "file_staged": "📎 Got {name} ({size}); it goes to the agent with your next message here.",
+    "file_too_large": "{name} is larger than the limit of {limit}, so I did not keep it.",
+    "file_download_failed": "I could not fetch {name} from the homeserver; please send it again.",
+    "workspace_unavailable": "I could not store {name}: the shared workspace cannot be written right now. "
+    "Please send it again later.",
+    "agent_file_refused": "The agent's file {path} was not sent: {reason}.",
+    "agent_file_too_large": "The agent's file {path} was not sent: it is larger than the limit of {limit}.",
+    "agent_file_failed": "The agent's file {path} could not be uploaded; please ask again.",
+    "refusal_invalid": "the path is empty or malformed",
+    "refusal_absolute": "absolute paths are not allowed",
+    "refusal_climbs": "paths may not contain `..`",
+    "refusal_escapes": "it points outside the shared workspace",
+    "refusal_missing": "there is no such file in the workspace",
+    "refusal_not_regular": "it is not a regular file",
 }
 
 _RU: Final[dict[str, str]] = {
@@ -139,6 +153,20 @@ _RU: Final[dict[str, str]] = {
     "agent_same": "Этот чат уже работает с `{agent_id}`.",
     "agent_switched": "Теперь этот чат работает с `{agent_id}`, контекст начат заново.",
     "encrypted_unsupported": "Я не могу читать зашифрованные сообщения. Пишите в ваших чатах: {space_link}",
+    "file_staged": "📎 Получил {name} ({size}); файл уйдёт агенту с вашим следующим сообщением здесь.",
+    "file_too_large": "{name} больше допустимых {limit}, поэтому я его не сохранил.",
+    "file_download_failed": "Не удалось получить {name} с сервера; отправьте файл ещё раз.",
+    "workspace_unavailable": "Не удалось сохранить {name}: общая рабочая папка сейчас недоступна для записи. "
+    "Отправьте файл позже.",
+    "agent_file_refused": "Файл агента {path} не отправлен: {reason}.",
+    "agent_file_too_large": "Файл агента {path} не отправлен: он больше допустимых {limit}.",
+    "agent_file_failed": "Не удалось загрузить файл агента {path}; попросите ещё раз.",
+    "refusal_invalid": "путь пустой или некорректный",
+    "refusal_absolute": "абсолютные пути запрещены",
+    "refusal_climbs": "путь не может содержать `..`",
+    "refusal_escapes": "он указывает за пределы общей рабочей папки",
+    "refusal_missing": "такого файла в рабочей папке нет",
+    "refusal_not_regular": "это не обычный файл",
 }
 
 LOCALES: Final[dict[str, dict[str, str]]] = {"en": _EN, "ru": _RU}

@@ -1,13 +1,13 @@
 from typing import Protocol
 
 from domain.model.ids import EventId, RoomId
-from domain.model.messages import IncomingText
+from domain.model.messages import UserMessage
 
 
 class Inbox(Protocol):
-    """Incoming messages keyed by event id, so that each is answered exactly once."""
+    """Incoming messages (texts and files) keyed by event id, so that each is answered exactly once."""
 
-    async def record(self, message: IncomingText) -> bool:
+    async def record(self, message: UserMessage) -> bool:
         """Stores the message unless its event id is already known; True when it was new."""
         ...
 
@@ -17,6 +17,6 @@ class Inbox(Protocol):
         """Marks a recorded message answered; an event id never recorded is ignored."""
         ...
 
-    async def pending(self, room_id: RoomId | None = None) -> list[IncomingText]:
+    async def pending(self, room_id: RoomId | None = None) -> list[UserMessage]:
         """Recorded messages not yet marked done, oldest first."""
         ...

@@ -1,13 +1,23 @@
 from typing import Protocol
 
 from domain.model.ids import EventId, RoomId
+from domain.model.outgoing_file import OutgoingFile
 
 
 class MessageSender(Protocol):
     """Posts Markdown messages into rooms; the same `txn_id` never posts twice."""
 
-    async def send_reply(self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str) -> EventId:
-        """Posts `markdown` rendered to HTML as a reply (`m.in_reply_to`) to `reply_to`."""
+    async def send_reply(
+        self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str, notice: bool = False
+    ) -> EventId:
+        """Posts `markdown` rendered to HTML as a reply (`m.in_reply_to`) to `reply_to`; as `m.notice`
+        when `notice` (the bot's own remarks, not an agent's answer)."""
+        ...
+
+    async def send_file(
+        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: str, txn_id: str
+    ) -> EventId:
+        """Posts an uploaded file (`m.image` with dimensions, else `m.file`) as a reply to `reply_to`."""
         ...
 
     async def send_notice(self, room_id: RoomId, markdown: str, txn_id: str | None = None) -> EventId: ...

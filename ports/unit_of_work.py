@@ -5,7 +5,9 @@ from ports.inbox import Inbox
 from ports.rooms import RoomRepository
 from ports.snapshots import SnapshotRepository
 from ports.spaces import SpaceRepository
+from ports.staged_files import StagedFileRepository
 from ports.sync_state import SyncState
+from ports.transcripts import TranscriptRepository
 
 
 class UnitOfWork(Protocol):
@@ -16,6 +18,8 @@ class UnitOfWork(Protocol):
     inbox: Inbox
     sync_state: SyncState
     snapshots: SnapshotRepository
+    transcripts: TranscriptRepository
+    staged_files: StagedFileRepository
 
     async def __aenter__(self) -> Self: ...
 

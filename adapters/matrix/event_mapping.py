@@ -1,11 +1,31 @@
 """Maps nio events to domain values; everything the bot does not act on maps to None."""
 
-from typing import Any
+import re
+from typing import Any, Final
 
-from nio import Event, InviteMemberEvent, RoomMessageText, RoomNameEvent
+from nio import (
+    Event,
+    InviteMemberEvent,
+    RoomMessageAudio,
+    RoomMessageFile,
+    RoomMessageImage,
+    RoomMessageMedia,
+    RoomMessageText,
+    RoomMessageVideo,
+    RoomNameEvent,
+)
 
 from domain.model.ids import EventId, RoomId, UserId
-from domain.model.messages import IncomingText, Invitation, RoomEvent, RoomRenamed
+from domain.model.messages import IncomingFile, IncomingText, Invitation, MediaKind, RoomEvent, RoomRenamed, UserMessage
+
+_MEDIA_KINDS: Final = {
+    RoomMessageFile: MediaKind.FILE,
+    RoomMessageImage: MediaKind.IMAGE,
+    RoomMessageAudio: MediaKind.AUDIO,
+    RoomMessageVideo: MediaKind.VIDEO,
+}
+# mxc://<server-name>/<media-id>, as the spec allows them; anything else is never fetched.
+_MXC: Final = re.compile(r"mxc://[A-Za-z0-9.\-:\[\]]{1,255}/[A-Za-z0-9_-]{1,255}")
 
 
 def _is_edit(source: dict[str, Any]) -> bool:
@@ -31,6 +51,43 @@ def to_incoming_text(room_id: str, event: Event, own_user_id: str) -> IncomingTe
     )
 
 
+def to_incoming_file(room_id: str, event: Event, own_user_id: str) -> IncomingFile | None:
+    """An unencrypted m.file / m.image / m.audio / m.video from someone else, with a well-formed mxc URL.
+
+    Per the spec (v1.10), `body` is a caption only when a `filename` is given and differs from it.
+    """
+    kind = _MEDIA_KINDS.get(type(event))
+    if kind is None or not isinstance(event, RoomMessageMedia) or event.sender == own_user_id:
+        return None
+    content = event.source.get("content")
+    if _is_edit(event.source) or not isinstance(content, dict) or not isinstance(event.body, str):
+        return None
+    if not isinstance(event.url, str) or not _MXC.fullmatch(event.url):
+        return None
+    given = content.get("filename")
+    filename = given if isinstance(given, str) and given else None
+    info = content.get("info")
+    info = info if isinstance(info, dict) else {}
+    size, mime_type = info.get("size"), info.get("mimetype")
+    return IncomingFile(
+        event_id=EventId(event.event_id),
+        room_id=RoomId(room_id),
+        sender=UserId(event.sender),
+        filename=event.body if filename is None else filename,
+        caption=event.body if filename is not None and event.body != filename else "",
+        kind=kind,
+        mime_type=mime_type if isinstance(mime_type, str) else "",
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        media=event.url,
+        timestamp_ms=int(event.server_timestamp or 0),
+    )
+
+
+def to_user_message(room_id: str, event: Event, own_user_id: str) -> UserMessage | None:
+    """A text or a file from someone else: what goes to the inbox."""
+    return to_incoming_text(room_id, event, own_user_id) or to_incoming_file(room_id, event, own_user_id)
+
+
 def to_invitation(room_id: str, events: list[Any], own_user_id: str) -> Invitation | None:
     """The invite of our user in an invite-state room, with who sent it."""
     for event in events:
@@ -40,12 +97,12 @@ def to_invitation(room_id: str, events: list[Any], own_user_id: str) -> Invitati
 
 
 def to_room_event(room_id: str, event: Event, own_user_id: str) -> RoomEvent | None:
-    """A text message or a room rename; None for everything the bot does not act on."""
+    """A text, a file or a room rename; None for everything the bot does not act on."""
     if isinstance(event, RoomNameEvent) and isinstance(event.name, str):
         return RoomRenamed(
             event_id=EventId(event.event_id), room_id=RoomId(room_id), sender=UserId(event.sender), name=event.name
         )
-    return to_incoming_text(room_id, event, own_user_id)
+    return to_user_message(room_id, event, own_user_id)
 
 
 def reply_target(source: dict[str, Any]) -> EventId | None:

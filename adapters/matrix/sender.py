@@ -10,6 +10,7 @@ from nio import AsyncClient, RoomSendResponse, RoomTypingResponse
 from adapters.matrix.errors import checked
 from adapters.matrix.rendering import render_markdown
 from domain.model.ids import EventId, RoomId
+from domain.model.outgoing_file import OutgoingFile
 from ports.messenger import MessageSender
 
 log = logging.getLogger(__name__)
@@ -35,14 +36,38 @@ def message_content(markdown: str, msgtype: str) -> dict[str, Any]:
     }
 
 
+def file_content(file: OutgoingFile, media: str) -> dict[str, Any]:
+    """`m.image` with its dimensions when the file is a readable image, else `m.file`; name, type and size."""
+    info: dict[str, Any] = {"mimetype": file.mime_type, "size": file.size}
+    if file.is_image:
+        info |= {"w": file.width, "h": file.height}
+    return {
+        "msgtype": "m.image" if file.is_image else "m.file",
+        "body": file.filename,
+        "filename": file.filename,
+        "url": media,
+        "info": info,
+        "m.mentions": {},
+    }
+
+
 class NioMessageSender(MessageSender):
     """MessageSender on matrix-nio; the transaction id makes a retried send land once."""
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def send_reply(self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str) -> EventId:
-        content = message_content(markdown, "m.text")
+    async def send_reply(
+        self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str, notice: bool = False
+    ) -> EventId:
+        content = message_content(markdown, "m.notice" if notice else "m.text")
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self._send(room_id, content, txn_id)
+
+    async def send_file(
+        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: str, txn_id: str
+    ) -> EventId:
+        content = file_content(file, media)
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
         return await self._send(room_id, content, txn_id)
 

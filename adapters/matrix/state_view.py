@@ -8,9 +8,9 @@ from typing import Any, Final
 from nio import SyncResponse
 
 from adapters.matrix import state_events as se
-from adapters.matrix.event_mapping import reply_target, to_incoming_text
+from adapters.matrix.event_mapping import reply_target, to_user_message
 from domain.model.ids import EventId, RoomId, UserId
-from domain.model.messages import IncomingText
+from domain.model.messages import UserMessage
 from domain.model.observed import ObservedRoom, ObservedTopology, RoomRecord
 from ports.topology_reader import TopologyReader
 
@@ -30,7 +30,7 @@ class _RoomView:
     record: RoomRecord | None = None
     children: set[RoomId] = field(default_factory=set)
     parents: set[RoomId] = field(default_factory=set)
-    recent: tuple[IncomingText, ...] = ()
+    recent: tuple[UserMessage, ...] = ()
     answered: dict[EventId, None] = field(default_factory=dict)  # insertion-ordered set
 
     def observed(self, room_id: RoomId) -> ObservedRoom:
@@ -60,7 +60,7 @@ class NioTopologyView(TopologyReader):
             for event in [*info.state, *timeline]:
                 _apply_state(room, room_id, event.source)
             if timeline:
-                room.recent = tuple(t for e in timeline if (t := to_incoming_text(room_id, e, own_user_id)))
+                room.recent = tuple(t for e in timeline if (t := to_user_message(room_id, e, own_user_id)))
             _note_answers(room, (e.source for e in timeline), own_user_id)
         for room_id in response.rooms.leave:
             if room_id not in response.rooms.join:

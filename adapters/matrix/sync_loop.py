@@ -16,7 +16,7 @@ from adapters.matrix.errors import MatrixRequestError
 from adapters.matrix.event_mapping import to_invitation, to_room_event
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.state_view import NioTopologyView
-from domain.model.messages import IncomingText, Invitation, RoomEvent
+from domain.model.messages import IncomingFile, IncomingText, Invitation, RoomEvent
 from ports.topology import ChatNetworkError
 from ports.unit_of_work import UnitOfWorkFactory
 
@@ -194,7 +194,7 @@ class MatrixSyncLoop:
     async def _record(self, events: list[RoomEvent], token: str) -> list[RoomEvent]:
         """Messages are kept only when new to the inbox; renames are idempotent and always pass."""
         async with self._uow() as uow:
-            new = [e for e in events if not isinstance(e, IncomingText) or await uow.inbox.record(e)]
+            new = [e for e in events if not isinstance(e, IncomingText | IncomingFile) or await uow.inbox.record(e)]
             await uow.sync_state.set_token(token)
             await uow.commit()
         return new

@@ -1,6 +1,8 @@
 """Incoming messages keyed by Matrix event id: the exactly-once ledger."""
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from sqlalchemy import Insert, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -9,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.tables import InboxRow
 from domain.model.ids import EventId, RoomId, UserId
-from domain.model.messages import IncomingText
+from domain.model.messages import IncomingFile, IncomingText, MediaKind, UserMessage
 from ports.inbox import Inbox
+
+TEXT: Final = "text"
+FILE: Final = "file"
 
 
 class SqlAlchemyInbox(Inbox):
@@ -19,7 +24,7 @@ class SqlAlchemyInbox(Inbox):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def record(self, message: IncomingText) -> bool:
+    async def record(self, message: UserMessage) -> bool:
         values = {
             "event_id": message.event_id,
             "room_id": message.room_id,
@@ -28,6 +33,7 @@ class SqlAlchemyInbox(Inbox):
             "timestamp_ms": message.timestamp_ms,
             "received_at": _receipt_clock.now(),
             "done": False,
+            **_kind_and_payload(message),
         }
         statement = _insert_unless_known(self._session.get_bind().dialect.name, values)
         if statement is None:
@@ -48,7 +54,7 @@ class SqlAlchemyInbox(Inbox):
             .values(done=True, done_at=datetime.now(UTC))
         )
 
-    async def pending(self, room_id: RoomId | None = None) -> list[IncomingText]:
+    async def pending(self, room_id: RoomId | None = None) -> list[UserMessage]:
         query = select(InboxRow).where(InboxRow.done.is_(False))
         if room_id is not None:
             query = query.where(InboxRow.room_id == room_id)
@@ -93,7 +99,35 @@ class _ReceiptClock:
 _receipt_clock = _ReceiptClock()
 
 
-def _to_domain(row: InboxRow) -> IncomingText:
+def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
+    if isinstance(message, IncomingText):
+        return {"kind": TEXT, "payload": None}
+    details = {
+        "filename": message.filename,
+        "kind": message.kind.value,
+        "mime_type": message.mime_type,
+        "size": message.size,
+        "media": message.media,
+    }
+    # ensure_ascii: a hostile name's lone surrogates or NULs are stored as escapes, never raw.
+    return {"kind": FILE, "payload": json.dumps(details)}
+
+
+def _to_domain(row: InboxRow) -> UserMessage:
+    if row.kind == FILE and row.payload is not None:
+        details = json.loads(row.payload)
+        return IncomingFile(
+            event_id=EventId(row.event_id),
+            room_id=RoomId(row.room_id),
+            sender=UserId(row.sender),
+            filename=details["filename"],
+            caption=row.body,
+            kind=MediaKind(details["kind"]),
+            mime_type=details["mime_type"],
+            size=details["size"],
+            media=details["media"],
+            timestamp_ms=row.timestamp_ms,
+        )
     return IncomingText(
         event_id=EventId(row.event_id),
         room_id=RoomId(row.room_id),

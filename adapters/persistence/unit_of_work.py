@@ -9,7 +9,9 @@ from adapters.persistence.inbox import SqlAlchemyInbox
 from adapters.persistence.rooms import SqlAlchemyRoomRepository
 from adapters.persistence.snapshots import SqlAlchemySnapshotRepository
 from adapters.persistence.spaces import SqlAlchemySpaceRepository
+from adapters.persistence.staged_files import SqlAlchemyStagedFileRepository
 from adapters.persistence.sync_state import SqlAlchemySyncState
+from adapters.persistence.transcripts import SqlAlchemyTranscriptRepository
 from ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -32,6 +34,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.inbox = SqlAlchemyInbox(session)
         self.sync_state = SqlAlchemySyncState(session)
         self.snapshots = SqlAlchemySnapshotRepository(session)
+        self.transcripts = SqlAlchemyTranscriptRepository(session)
+        self.staged_files = SqlAlchemyStagedFileRepository(session)
         return self
 
     async def __aexit__(

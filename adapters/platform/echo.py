@@ -5,6 +5,7 @@ import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 from domain.model.agent import (
     AgentEvent,
@@ -15,6 +16,7 @@ from domain.model.agent import (
     TextDelta,
 )
 from domain.model.context import ChatContext
+from domain.model.file_names import safe_name
 from domain.model.ids import PlatformChatId
 from ports.platform import ContextTransferUnsupported, PlatformClient, PlatformError
 
@@ -23,6 +25,12 @@ FAIL_MESSAGE = "echo agent was asked to fail"
 HISTORY_DIRECTIVE = "!!history"
 EMPTY_HISTORY = "(no history)"
 MAX_SLEEP_SECONDS = 30.0
+FILE_DIRECTIVE = "!!file"
+WRITE_DIRECTIVE = "!!write"
+ECHO_PREFIX = "surfaces/echo"
+NO_WORKSPACE = "echo agent has no workspace to write to"
+_FILE_LINE = re.compile(r"!!file[ \t]+(\S.*?)[ \t]*$")
+_WRITE = re.compile(r"!!write[ \t]+(\S+)[ \t]?(.*)", re.DOTALL)
 _SLEEP_DIRECTIVE = re.compile(r"!!sleep\s+(\d+(?:\.\d*)?|\.\d+)(?:\s+|$)")
 # Split just before each word that follows whitespace: every piece is a word plus its trailing
 # whitespace, so joining the pieces gives back the text exactly.
@@ -41,14 +49,25 @@ class EchoPlatformClient:
       echoes the rest of the text after N;
     - a text exactly ``!!history`` answers with the texts this chat received before, one per
       line, numbered from 1 (``1. first``), newlines inside a text shown as ``\\n``; or
-      ``(no history)``. The question itself is not recorded.
+      ``(no history)``. The question itself is not recorded;
+    - every line ``!!file <path>`` emits ``FileEmitted(<path>)`` as written (absolute, ``..`` and all:
+      the bot, not the agent, must refuse what is unsafe);
+    - a text ``!!write <name> <text>`` writes ``<text>`` (UTF-8) to
+      ``surfaces/echo/{platform_chat_id}/{name}`` under the workspace root (name sanitised) and
+      emits it; without a workspace it answers ``AgentFailed``.
+
+    A request with attachments is answered with the echo followed by one ``received: <workspace_path>``
+    line per attachment, in order.
     """
 
-    def __init__(self, delay_per_chunk: float = 0.0, context_transfer: bool = True) -> None:
+    def __init__(
+        self, delay_per_chunk: float = 0.0, context_transfer: bool = True, workspace_dir: Path | None = None
+    ) -> None:
         if delay_per_chunk < 0:
             raise ValueError("delay_per_chunk must not be negative")
         self._delay_per_chunk = delay_per_chunk
         self._context_transfer = context_transfer
+        self._workspace_dir = workspace_dir
         self._sessions: dict[PlatformChatId, list[str]] = {}
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
@@ -60,12 +79,20 @@ class EchoPlatformClient:
                 yield AgentFailed(message=FAIL_MESSAGE)
                 return
             answer = await self._obey_sleep(request.text)
-        for chunk in _chunks(answer):
+        try:
+            emitted = list(await self._files_to_emit(request))
+        except OSError as error:
+            yield AgentFailed(message=f"echo agent could not write: {error.strerror or error}")
+            return
+        except PlatformError as error:
+            yield AgentFailed(message=str(error))
+            return
+        for chunk in _chunks(answer + _received(request)):
             if self._delay_per_chunk:
                 await asyncio.sleep(self._delay_per_chunk)
             yield TextDelta(text=chunk)
-        for emitted in self._files_to_emit(request):
-            yield emitted
+        for file in emitted:
+            yield file
         yield Done()
 
     async def disconnect_chat(self, chat: ChatContext) -> None:
@@ -93,9 +120,26 @@ class EchoPlatformClient:
         if not self._context_transfer:
             raise ContextTransferUnsupported(f"agent {chat.agent_id} cannot save or load context")
 
-    def _files_to_emit(self, request: AgentRequest) -> Iterable[FileEmitted]:
-        """Hook for file emission (a later issue): files the echo agent writes for this request."""
-        return ()
+    async def _files_to_emit(self, request: AgentRequest) -> list[FileEmitted]:
+        """The files this request asks for: `!!write` writes one first; `!!file` lines name them."""
+        write = _WRITE.match(request.text)
+        if write is not None:
+            path = await asyncio.to_thread(self._write, request.platform_chat_id, write.group(1), write.group(2))
+            return [FileEmitted(workspace_path=path)]
+        return [
+            FileEmitted(workspace_path=match.group(1))
+            for line in request.text.splitlines()
+            if (match := _FILE_LINE.fullmatch(line))
+        ]
+
+    def _write(self, chat: PlatformChatId, name: str, text: str) -> str:
+        if self._workspace_dir is None:
+            raise PlatformError(NO_WORKSPACE)
+        relative = f"{ECHO_PREFIX}/{safe_name(chat)}/{safe_name(name)}"
+        target = self._workspace_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        return relative
 
     @staticmethod
     async def _obey_sleep(text: str) -> str:
@@ -104,6 +148,11 @@ class EchoPlatformClient:
             return text
         await asyncio.sleep(min(float(match.group(1)), MAX_SLEEP_SECONDS))
         return text[match.end() :]
+
+
+def _received(request: AgentRequest) -> str:
+    lines = [f"received: {attachment.workspace_path}" for attachment in request.attachments]
+    return "".join(f"\n{line}" for line in lines) if lines else ""
 
 
 def _numbered(history: tuple[str, ...]) -> str:

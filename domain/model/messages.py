@@ -1,6 +1,7 @@
 """What arrives from the chat network, as the domain sees it."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from domain.model.ids import EventId, RoomId, UserId
 
@@ -12,6 +13,38 @@ class IncomingText:
     sender: UserId
     body: str
     timestamp_ms: int = 0
+
+
+class MediaKind(StrEnum):
+    FILE = "m.file"
+    IMAGE = "m.image"
+    AUDIO = "m.audio"
+    VIDEO = "m.video"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncomingFile:
+    """A file, image, audio or video message; every field except the ids is as the sender wrote it.
+
+    `filename` is untrusted (sanitise before use), `caption` is "" for a bare file, `size` is the
+    declared size (None when not given), `media` the chat network's opaque reference to the content.
+    """
+
+    event_id: EventId
+    room_id: RoomId
+    sender: UserId
+    filename: str
+    caption: str
+    kind: MediaKind
+    mime_type: str
+    size: int | None
+    media: str
+    timestamp_ms: int = 0
+
+    @property
+    def body(self) -> str:
+        """The caption: what a person wrote with the file, as a text message's body."""
+        return self.caption
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,4 +63,6 @@ class RoomRenamed:
     name: str
 
 
-RoomEvent = IncomingText | RoomRenamed
+# What a person says in a room: recorded in the inbox and answered exactly once.
+UserMessage = IncomingText | IncomingFile
+RoomEvent = IncomingText | IncomingFile | RoomRenamed

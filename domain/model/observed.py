@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from domain.model.ids import AgentId, EventId, PlatformChatId, RoomId, UserId
-from domain.model.messages import IncomingText
+from domain.model.messages import UserMessage
 from domain.model.room import RoomStatus
 
 
@@ -27,8 +27,8 @@ class ObservedRoom:
     record: RoomRecord | None = None  # from `dev.surfaces.room`: this room is a chat
     children: frozenset[RoomId] = frozenset()  # live `m.space.child` links (content with `via`)
     parents: frozenset[RoomId] = frozenset()  # `m.space.parent` links
-    # The room's recent timeline: texts from people, and the events our replies point at.
-    recent: tuple[IncomingText, ...] = ()
+    # The room's recent timeline: texts and files from people, and the events our replies point at.
+    recent: tuple[UserMessage, ...] = ()
     answered: frozenset[EventId] = frozenset()
 
 

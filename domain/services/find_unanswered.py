@@ -1,8 +1,9 @@
-"""Catch-up: every owner message in an active chat that has no answer yet, from the inbox and from the timelines."""
+"""Catch-up: every owner message (text or file) in an active chat that has no answer yet, from the inbox
+and from the timelines."""
 
 import logging
 
-from domain.model.messages import IncomingText
+from domain.model.messages import UserMessage
 from ports.topology_reader import TopologyReader
 from ports.unit_of_work import UnitOfWorkFactory
 
@@ -16,7 +17,7 @@ class FindUnanswered:
         self._uow = uow
         self._reader = reader
 
-    async def execute(self) -> list[IncomingText]:
+    async def execute(self) -> list[UserMessage]:
         observed = await self._reader.observe()
         found = 0
         async with self._uow() as uow:

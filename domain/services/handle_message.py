@@ -1,15 +1,16 @@
-"""Routes one incoming message: a command, a chat message for the agent, a lobby message, or nothing."""
+"""Routes one incoming message: a command, a text or file for the agent, a lobby message, or nothing."""
 
 import dataclasses
 import logging
 
 from domain.catalog import Catalog
 from domain.model.links import matrix_to
-from domain.model.messages import IncomingText
+from domain.model.messages import IncomingFile, IncomingText, UserMessage
 from domain.model.room import ChatRoom
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage, reply_txn_id
 from domain.services.command_parser import Command, parse_command
+from domain.services.receive_file import ReceiveFile
 from domain.services.run_command import ARCHIVED_COMMANDS, RunCommand
 from ports.messenger import MessageSender
 from ports.topology import ChatTopology
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class HandleMessage:
-    """Entry point for every recorded message; marks it done unless the agent path does."""
+    """Entry point for every recorded message; marks it done unless the agent or file path does."""
 
     def __init__(
         self,
@@ -30,6 +31,7 @@ class HandleMessage:
         sender: MessageSender,
         topology: ChatTopology,
         catalog: Catalog,
+        files: ReceiveFile,
     ) -> None:
         self._uow = uow
         self._access = access
@@ -38,19 +40,23 @@ class HandleMessage:
         self._sender = sender
         self._topology = topology
         self._catalog = catalog
+        self._files = files
 
-    async def execute(self, message: IncomingText) -> None:
+    async def execute(self, message: UserMessage) -> None:
         async with self._uow() as uow:
             if await uow.inbox.is_done(message.event_id):
                 return
             room = await uow.rooms.get(message.room_id)
-        command = parse_command(message.body)
+        command = parse_command(message.body) if isinstance(message, IncomingText) else None
         if room is None:
             await self._lobby(message, command)
         elif message.sender != room.owner:
             log.info("message_ignored", extra={"room_id": message.room_id, "reason": "not_owner"})
         elif not room.is_active and (command is None or command.name not in ARCHIVED_COMMANDS):
             await self._archived(message, room)
+        elif isinstance(message, IncomingFile):
+            await self._files.execute(message, room)
+            return
         elif command is not None:
             await self._reply(message, await self._commands.execute(message, room, command))
         else:
@@ -58,11 +64,11 @@ class HandleMessage:
             return
         await self._mark_done(message)
 
-    async def _lobby(self, message: IncomingText, command: Command | None) -> None:
+    async def _lobby(self, message: UserMessage, command: Command | None) -> None:
         if not self._access.allows(message.sender):
             log.info("message_ignored", extra={"room_id": message.room_id, "reason": "not_allowed"})
             return
-        if command is not None:
+        if command is not None and isinstance(message, IncomingText):
             await self._reply(message, await self._commands.execute(message, None, command))
             return
         async with self._uow() as uow:
@@ -73,7 +79,7 @@ class HandleMessage:
         link = matrix_to(space.space_id, self._topology.server_name)
         await self._reply(message, self._catalog.text("lobby_pointer", space_link=link))
 
-    async def _archived(self, message: IncomingText, room: ChatRoom) -> None:
+    async def _archived(self, message: UserMessage, room: ChatRoom) -> None:
         """One notice after archiving; later messages are only logged."""
         if room.archived_notice_sent:
             log.info("message_ignored", extra={"room_id": message.room_id, "reason": "archived"})
@@ -83,10 +89,10 @@ class HandleMessage:
             await uow.rooms.save(dataclasses.replace(room, archived_notice_sent=True))
             await uow.commit()
 
-    async def _reply(self, message: IncomingText, text: str) -> None:
+    async def _reply(self, message: UserMessage, text: str) -> None:
         await self._sender.send_reply(message.room_id, message.event_id, text, reply_txn_id(message))
 
-    async def _mark_done(self, message: IncomingText) -> None:
+    async def _mark_done(self, message: UserMessage) -> None:
         async with self._uow() as uow:
             await uow.inbox.mark_done(message.event_id)
             await uow.commit()

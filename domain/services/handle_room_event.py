@@ -1,6 +1,6 @@
 """Dispatches each event of a room's queue to its use case."""
 
-from domain.model.messages import IncomingText, RoomEvent
+from domain.model.messages import RoomEvent, RoomRenamed
 from domain.services.handle_message import HandleMessage
 from domain.services.record_room_name import RecordRoomName
 
@@ -11,7 +11,7 @@ class HandleRoomEvent:
         self._names = names
 
     async def execute(self, event: RoomEvent) -> None:
-        if isinstance(event, IncomingText):
-            await self._messages.execute(event)
-        else:
+        if isinstance(event, RoomRenamed):
             await self._names.execute(event)
+        else:
+            await self._messages.execute(event)

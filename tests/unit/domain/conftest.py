@@ -15,9 +15,12 @@ from domain.services.create_chat_room import CreateChatRoom
 from domain.services.handle_message import HandleMessage
 from domain.services.handle_room_event import HandleRoomEvent
 from domain.services.onboard_user import OnboardUser
+from domain.services.post_agent_files import PostAgentFiles
+from domain.services.receive_file import ReceiveFile
 from domain.services.record_room_name import RecordRoomName
 from domain.services.run_command import RunCommand
 from domain.services.title_room import TitleRoom
+from tests.unit.fakes.files import FakeMediaStore, FakeWorkspace
 from tests.unit.fakes.network import FakeChatTopology, FakeMessageSender, ScriptedPlatform
 from tests.unit.fakes.unit_of_work import FakeUnitOfWorkFactory
 
@@ -28,6 +31,8 @@ AGENTS = AgentDirectory(
     ),
     default=AgentId("echo"),
 )
+# SURFACES_MAX_UPLOAD_MB for the use cases under test, small enough to exceed cheaply.
+MAX_BYTES = 10_000
 
 
 @dataclass
@@ -40,6 +45,8 @@ class World:
     accept: AcceptInvitation
     handle: HandleMessage
     events: HandleRoomEvent
+    workspace: FakeWorkspace
+    media: FakeMediaStore
 
 
 def build_world(locale: str = "en", platform: ScriptedPlatform | None = None) -> World:
@@ -47,14 +54,17 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None) ->
     topology = FakeChatTopology()
     sender = FakeMessageSender()
     platform = platform or ScriptedPlatform()
+    workspace, media = FakeWorkspace(), FakeMediaStore()
     catalog = Catalog(locale)
     access = AccessPolicy(("@*:example.org",))
     create = CreateChatRoom(uow, topology, catalog)
     onboard = OnboardUser(uow, topology, sender, create, catalog, AGENTS.default)
     title = TitleRoom(uow, topology, platform, catalog)
-    answer = AnswerMessage(uow, platform, sender, catalog, title)
+    posts = PostAgentFiles(workspace, media, sender, catalog, MAX_BYTES)
+    answer = AnswerMessage(uow, platform, sender, catalog, title, posts)
     commands = RunCommand(command_handlers(uow, topology, platform, create, AGENTS, catalog), catalog)
-    handle = HandleMessage(uow, access, answer, commands, sender, topology, catalog)
+    files = ReceiveFile(uow, media, workspace, sender, answer, catalog, MAX_BYTES)
+    handle = HandleMessage(uow, access, answer, commands, sender, topology, catalog, files)
     return World(
         uow=uow,
         topology=topology,
@@ -64,6 +74,8 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None) ->
         accept=AcceptInvitation(access, topology, onboard),
         handle=handle,
         events=HandleRoomEvent(handle, RecordRoomName(uow)),
+        workspace=workspace,
+        media=media,
     )
 
 

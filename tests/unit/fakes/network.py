@@ -7,6 +7,7 @@ from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, Text
 from domain.model.context import ChatContext
 from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
 from domain.model.observed import ObservedTopology
+from domain.model.outgoing_file import OutgoingFile
 from domain.model.room import ChatRoom
 from domain.model.space import UserSpace
 from ports.messenger import MessageSender
@@ -21,6 +22,8 @@ class SentMessage:
     text: str
     reply_to: EventId | None
     txn_id: str | None
+    notice: bool = False
+    file: OutgoingFile | None = None  # set for a posted file; `text` is then its media reference
 
 
 @dataclass
@@ -29,11 +32,18 @@ class FakeMessageSender(MessageSender):
     typing: list[tuple[RoomId, bool]] = field(default_factory=list)
     _txns: set[str] = field(default_factory=set)
 
-    async def send_reply(self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str) -> EventId:
-        return self._record(SentMessage(room_id, markdown, reply_to, txn_id))
+    async def send_reply(
+        self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str, notice: bool = False
+    ) -> EventId:
+        return self._record(SentMessage(room_id, markdown, reply_to, txn_id, notice))
+
+    async def send_file(
+        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: str, txn_id: str
+    ) -> EventId:
+        return self._record(SentMessage(room_id, media, reply_to, txn_id, file=file))
 
     async def send_notice(self, room_id: RoomId, markdown: str, txn_id: str | None = None) -> EventId:
-        return self._record(SentMessage(room_id, markdown, None, txn_id))
+        return self._record(SentMessage(room_id, markdown, None, txn_id, notice=True))
 
     async def set_typing(self, room_id: RoomId, typing: bool) -> None:
         self.typing.append((room_id, typing))
@@ -47,7 +57,10 @@ class FakeMessageSender(MessageSender):
         return EventId(f"$sent{len(self.sent)}")
 
     def texts_in(self, room_id: RoomId) -> list[str]:
-        return [m.text for m in self.sent if m.room_id == room_id]
+        return [m.text for m in self.sent if m.room_id == room_id and m.file is None]
+
+    def files_in(self, room_id: RoomId) -> list[OutgoingFile]:
+        return [m.file for m in self.sent if m.room_id == room_id and m.file is not None]
 
 
 @dataclass

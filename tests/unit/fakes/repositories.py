@@ -7,16 +7,19 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
-from domain.model.ids import EventId, RoomId, UserId
-from domain.model.messages import IncomingText
+from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
+from domain.model.messages import UserMessage
 from domain.model.room import ChatRoom
 from domain.model.snapshot import Snapshot
 from domain.model.space import UserSpace
+from domain.model.staged_file import StagedFile
 from ports.inbox import Inbox
 from ports.rooms import RoomRepository
 from ports.snapshots import SnapshotRepository
 from ports.spaces import SpaceRepository
+from ports.staged_files import StagedFileRepository
 from ports.sync_state import SyncState
+from ports.transcripts import TranscriptEntry
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -28,7 +31,7 @@ class FakeConflictError(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class FakeInboxEntry:
-    message: IncomingText
+    message: UserMessage
     received: int
     done: bool = False
 
@@ -42,7 +45,9 @@ class FakeStore:
     inbox: dict[EventId, FakeInboxEntry] = field(default_factory=dict)
     sync_token: str | None = None
     snapshots: dict[tuple[UserId, str], Snapshot] = field(default_factory=dict)
+    staged: dict[tuple[RoomId, EventId], StagedFile] = field(default_factory=dict)
     receipts: Iterator[int] = field(default_factory=itertools.count)
+    transcripts: dict[PlatformChatId, list[TranscriptEntry]] = field(default_factory=dict)
 
 
 class _Staged(Generic[K, V]):
@@ -172,7 +177,7 @@ class FakeInbox(Inbox):
         self._new: dict[EventId, FakeInboxEntry] = {}
         self._done: set[EventId] = set()
 
-    async def record(self, message: IncomingText) -> bool:
+    async def record(self, message: UserMessage) -> bool:
         if self._entry(message.event_id) is not None:
             return False
         received = next(self._store.receipts)
@@ -187,7 +192,7 @@ class FakeInbox(Inbox):
         if self._entry(event_id) is not None:
             self._done.add(event_id)
 
-    async def pending(self, room_id: RoomId | None = None) -> list[IncomingText]:
+    async def pending(self, room_id: RoomId | None = None) -> list[UserMessage]:
         entries = [self._entry(event_id) for event_id in {**self._store.inbox, **self._new}]
         waiting = [
             entry
@@ -213,6 +218,40 @@ class FakeInbox(Inbox):
         if entry is not None and event_id in self._done:
             return replace(entry, done=True)
         return entry
+
+
+class FakeStagedFileRepository(StagedFileRepository):
+    """Additions and removals staged per unit of work, applied to the store on commit."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self._added: dict[tuple[RoomId, EventId], StagedFile] = {}
+        self._removed: set[tuple[RoomId, EventId]] = set()
+
+    async def add(self, staged: StagedFile) -> None:
+        key = (staged.room_id, staged.event_id)
+        self._removed.discard(key)
+        self._added[key] = staged
+
+    async def for_room(self, room_id: RoomId) -> list[StagedFile]:
+        current = {**self._store.staged, **self._added}
+        mine = [staged for key, staged in current.items() if key[0] == room_id and key not in self._removed]
+        return sorted(mine, key=lambda staged: (staged.timestamp_ms, staged.event_id))
+
+    async def remove(self, room_id: RoomId, event_ids: Iterable[EventId]) -> None:
+        for event_id in event_ids:
+            self._added.pop((room_id, event_id), None)
+            self._removed.add((room_id, event_id))
+
+    def apply(self) -> None:
+        for key in self._removed:
+            self._store.staged.pop(key, None)
+        self._store.staged.update(self._added)
+        self.discard()
+
+    def discard(self) -> None:
+        self._added.clear()
+        self._removed.clear()
 
 
 class FakeSyncState(SyncState):

@@ -12,9 +12,11 @@ from tests.unit.fakes.repositories import (
     FakeRoomRepository,
     FakeSnapshotRepository,
     FakeSpaceRepository,
+    FakeStagedFileRepository,
     FakeStore,
     FakeSyncState,
 )
+from tests.unit.fakes.transcripts import FakeTranscriptRepository
 
 __all__ = [
     "FakeConflictError",
@@ -23,8 +25,10 @@ __all__ = [
     "FakeRoomRepository",
     "FakeSnapshotRepository",
     "FakeSpaceRepository",
+    "FakeStagedFileRepository",
     "FakeStore",
     "FakeSyncState",
+    "FakeTranscriptRepository",
     "FakeUnitOfWork",
     "FakeUnitOfWorkFactory",
 ]
@@ -53,9 +57,12 @@ class FakeUnitOfWork(UnitOfWork):
         self._inbox = FakeInbox(self.store)
         self._sync_state = FakeSyncState(self.store)
         self._snapshots = FakeSnapshotRepository(self.store)
+        self._staged_files = FakeStagedFileRepository(self.store)
+        self._transcripts = FakeTranscriptRepository(self.store)
+        self.transcripts = self._transcripts
         self.spaces, self.rooms = self._spaces, self._rooms
         self.inbox, self.sync_state = self._inbox, self._sync_state
-        self.snapshots = self._snapshots
+        self.snapshots, self.staged_files = self._snapshots, self._staged_files
         return self
 
     async def __aexit__(
@@ -82,7 +89,15 @@ class FakeUnitOfWork(UnitOfWork):
             part.discard()
 
     def _parts(self) -> tuple[_Part, ...]:
-        return (self._spaces, self._rooms, self._inbox, self._sync_state, self._snapshots)
+        return (
+            self._spaces,
+            self._rooms,
+            self._inbox,
+            self._sync_state,
+            self._snapshots,
+            self._staged_files,
+            self._transcripts,
+        )
 
     def _require_open(self) -> None:
         if not self._open:

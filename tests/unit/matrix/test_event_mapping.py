@@ -6,7 +6,7 @@ import pytest
 from nio import Event
 
 from adapters.matrix.event_mapping import reply_target, to_incoming_text, to_room_event
-from domain.model.messages import IncomingText, RoomRenamed
+from domain.model.messages import IncomingFile, IncomingText, MediaKind, RoomRenamed
 from tests.unit.matrix.sync_json import ALICE, BOT, CHAT, edit, message, reply, state
 
 
@@ -28,7 +28,12 @@ def test_a_text_from_someone_else_is_incoming() -> None:
         message("a notice", msgtype="m.notice"),
         message("an emote", msgtype="m.emote"),
         edit("$e0", "changed"),
-        message("file", msgtype="m.file", url="mxc://example.org/f"),
+        message("mine.pdf", sender=BOT, msgtype="m.file", url="mxc://example.org/f"),
+        message("no url", msgtype="m.file"),
+        message("bad url", msgtype="m.file", url="https://example.org/f"),
+        message("traversal", msgtype="m.image", url="mxc://example.org/../x"),
+        message("encrypted", msgtype="m.file", file={"url": "mxc://example.org/f"}),
+        {**message("x", msgtype="m.file", url="mxc://example.org/f"), "content": {"msgtype": "m.file", "url": 5}},
         {**message("x"), "content": {"msgtype": "m.text", "body": 5}},  # BadEvent
         {**message("x"), "content": {"msgtype": "m.text"}},  # no body
         {**message("x"), "content": "not a dict"},
@@ -78,3 +83,57 @@ def test_reply_target_is_none_without_a_well_formed_reply(content: Any) -> None:
 
 def test_reply_target_copes_without_content() -> None:
     assert reply_target({"type": "m.room.message"}) is None
+
+
+@pytest.mark.parametrize(
+    ("msgtype", "kind"),
+    [
+        ("m.file", MediaKind.FILE),
+        ("m.image", MediaKind.IMAGE),
+        ("m.audio", MediaKind.AUDIO),
+        ("m.video", MediaKind.VIDEO),
+    ],
+)
+def test_a_file_from_someone_else_is_incoming_with_what_it_declared(msgtype: str, kind: MediaKind) -> None:
+    info = {"mimetype": "application/pdf", "size": 1234}
+    raw = message("report.pdf", msgtype=msgtype, url="mxc://example.org/abc_-1", info=info)
+    assert to_room_event(CHAT, parsed(raw), BOT) == IncomingFile(
+        event_id=raw["event_id"],
+        room_id=CHAT,
+        sender=ALICE,
+        filename="report.pdf",
+        caption="",
+        kind=kind,
+        mime_type="application/pdf",
+        size=1234,
+        media="mxc://example.org/abc_-1",
+        timestamp_ms=2,
+    )
+
+
+def test_a_body_that_differs_from_the_filename_is_a_caption() -> None:
+    raw = message("what is in it?", msgtype="m.file", url="mxc://example.org/f", filename="data.csv")
+    mapped = to_room_event(CHAT, parsed(raw), BOT)
+    assert isinstance(mapped, IncomingFile)
+    assert (mapped.filename, mapped.caption, mapped.body) == ("data.csv", "what is in it?", "what is in it?")
+
+
+def test_a_body_equal_to_the_filename_is_no_caption() -> None:
+    raw = message("data.csv", msgtype="m.file", url="mxc://example.org/f", filename="data.csv")
+    mapped = to_room_event(CHAT, parsed(raw), BOT)
+    assert isinstance(mapped, IncomingFile) and mapped.caption == ""
+
+
+@pytest.mark.parametrize("info", [None, "x", {"size": "12"}, {"size": -1}, {"size": True}, {"mimetype": 5}])
+def test_malformed_info_reads_as_unknown(info: Any) -> None:
+    raw = message("f", msgtype="m.file", url="mxc://example.org/f", info=info)
+    mapped = to_room_event(CHAT, parsed(raw), BOT)
+    assert isinstance(mapped, IncomingFile)
+    assert mapped.mime_type in ("", info.get("mimetype") if isinstance(info, dict) else "")
+    assert mapped.size is None
+
+
+def test_hostile_names_are_kept_as_sent_for_the_domain_to_sanitise() -> None:
+    raw = message("../../etc/passwd", msgtype="m.file", url="mxc://example.org/f")
+    mapped = to_room_event(CHAT, parsed(raw), BOT)
+    assert isinstance(mapped, IncomingFile) and mapped.filename == "../../etc/passwd"

@@ -174,7 +174,7 @@ async def test_answered_holds_what_our_own_replies_point_at() -> None:
     assert (await observe(view, CHAT)).answered == {asked["event_id"], "$gone", "$later"}
 
 
-async def test_recent_is_the_latest_timeline_without_own_notices_or_edits() -> None:
+async def test_recent_is_the_latest_timeline_of_texts_and_files_without_own_notices_or_edits() -> None:
     view = NioTopologyView()
     first = message("hello")
     timeline = [
@@ -188,8 +188,10 @@ async def test_recent_is_the_latest_timeline_without_own_notices_or_edits() -> N
     ]
     view.absorb(sync({CHAT: joined(timeline=timeline)}), BOT)
     recent = (await observe(view, CHAT)).recent
+    # A file's body is its caption: an image named "an image" has none.
     assert [(t.event_id, t.body, t.sender) for t in recent] == [
         (first["event_id"], "hello", ALICE),
+        (timeline[4]["event_id"], "", ALICE),
         (timeline[-1]["event_id"], "second", ALICE),
     ]
     assert {t.room_id for t in recent} == {CHAT}

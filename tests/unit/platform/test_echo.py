@@ -1,9 +1,12 @@
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from adapters.platform.echo import EchoPlatformClient
-from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
+from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, FileEmitted, TextDelta
+from domain.model.attachment import Attachment
 from domain.model.context import ChatContext
 from domain.model.ids import AgentId, PlatformChatId, UserId
 from ports.platform import ContextTransferUnsupported, PlatformError
@@ -130,3 +133,46 @@ async def test_offers_no_title() -> None:
 
 async def test_is_healthy() -> None:
     assert await EchoPlatformClient().health() is True
+
+
+# -- files -------------------------------------------------------------------------------------------
+
+
+def _files(events: list[AgentEvent]) -> list[str]:
+    return [e.workspace_path for e in events if isinstance(e, FileEmitted)]
+
+
+async def test_file_directive_emits_each_named_path_as_written_after_the_text() -> None:
+    text = "here:\n!!file /etc/passwd\n!!file ../../x\n!!file  out/a b.txt  "
+    events = await _collect(EchoPlatformClient(), _request(text))
+    assert _files(events) == ["/etc/passwd", "../../x", "out/a b.txt"]
+    assert _text(events) == text and events[-1] == Done()
+    assert all(isinstance(e, TextDelta) for e in events[:-4])
+
+
+async def test_write_directive_writes_the_text_under_the_chat_and_emits_it(tmp_path: Path) -> None:
+    client = EchoPlatformClient(workspace_dir=tmp_path)
+    events = await _collect(client, _request("!!write ../notes.txt hello\nworld", CHAT_B))
+    assert _files(events) == ["surfaces/echo/chat-b/notes.txt"]
+    assert (tmp_path / "surfaces/echo/chat-b/notes.txt").read_text() == "hello\nworld"
+
+
+async def test_write_directive_without_a_workspace_fails_clearly() -> None:
+    events = await _collect(EchoPlatformClient(), _request("!!write a.txt x"))
+    assert events == [AgentFailed(message="echo agent has no workspace to write to")]
+
+
+async def test_write_directive_into_an_unwritable_workspace_fails_clearly(tmp_path: Path) -> None:
+    (tmp_path / "surfaces").write_text("not a directory")
+    events = await _collect(EchoPlatformClient(workspace_dir=tmp_path), _request("!!write a.txt x"))
+    assert len(events) == 1 and isinstance(events[0], AgentFailed) and "could not write" in events[0].message
+
+
+async def test_attachments_are_listed_after_the_echo() -> None:
+    attachments = tuple(
+        Attachment(kind="m.file", filename=name, mime_type="text/plain", size=1, workspace_path=f"in/{name}")
+        for name in ("a.txt", "b.txt")
+    )
+    request = replace(_request("look"), attachments=attachments)
+    events = await _collect(EchoPlatformClient(), request)
+    assert _text(events) == "look\nreceived: in/a.txt\nreceived: in/b.txt"

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from nio import Event
 
 from adapters.matrix.event_mapping import to_invitation, to_room_event
-from domain.model.messages import IncomingText, RoomRenamed
+from domain.model.messages import IncomingFile, IncomingText, RoomRenamed
 
 BOT = "@bot:example.org"
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
@@ -80,8 +80,8 @@ REGRESSIONS = [
 def test_any_timeline_event_maps_without_error(source: dict[str, Any]) -> None:
     event = Event.parse_event(source)
     mapped = to_room_event("!room:example.org", event, BOT)
-    assert mapped is None or isinstance(mapped, IncomingText | RoomRenamed)
-    if isinstance(mapped, IncomingText):
+    assert mapped is None or isinstance(mapped, IncomingText | IncomingFile | RoomRenamed)
+    if isinstance(mapped, IncomingText | IncomingFile):
         assert mapped.sender != BOT and isinstance(mapped.body, str)
 
 
