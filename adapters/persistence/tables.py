@@ -100,3 +100,14 @@ class SyncStateRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class TranscriptRow(Base):
+    """One message of an upstream chat; `seq` orders a chat's messages from 1."""
+
+    __tablename__ = "transcripts"
+
+    chat_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
