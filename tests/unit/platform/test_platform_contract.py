@@ -16,12 +16,16 @@ import pytest
 
 from adapters.platform.echo import FAIL_DIRECTIVE, EchoPlatformClient
 from adapters.platform.http import HttpPlatformClient
+from adapters.platform.openai import ChatModelOptions, OpenAIPlatformClient
 from adapters.platform.routed import RoutedPlatformClient
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
 from domain.model.ids import AgentId, UserId
 from ports.platform import ContextTransferUnsupported, PlatformClient
+from tests.servers.loopback import serve
+from tests.servers.openai_compatible import make_openai_app
 from tests.servers.reference_agent import reference_agent
+from tests.unit.fakes.unit_of_work import FakeUnitOfWorkFactory
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +165,24 @@ async def _http_subject() -> AsyncIterator[ContractSubject]:
                 await client.aclose()
 
 
+@asynccontextmanager
+async def _openai_subject() -> AsyncIterator[ContractSubject]:
+    """The openai adapter against a local OpenAI-compatible server; history in a fake database."""
+    uow = FakeUnitOfWorkFactory()
+    async with serve(make_openai_app()) as url:
+        client = OpenAIPlatformClient(uow, ChatModelOptions(model="test-model"), f"{url}/v1", api_key=None)
+
+        async def recall(chat: ChatContext) -> list[str]:
+            async with uow() as transaction:
+                entries = await transaction.transcripts.history(chat.platform_chat_id)
+            return [entry.content for entry in entries if entry.role == "user"]
+
+        try:
+            yield ContractSubject(client=client, agent_id=AgentId("gpt"), recall=recall, failing_text="!!fail")
+        finally:
+            await client.aclose()
+
+
 # One entry per adapter: an async context manager, so an adapter that needs a fake server can
 # start it on entry and stop it on exit.
 SUBJECTS: dict[str, Callable[[], AbstractAsyncContextManager[ContractSubject]]] = {
@@ -168,6 +190,7 @@ SUBJECTS: dict[str, Callable[[], AbstractAsyncContextManager[ContractSubject]]] 
     "echo-nosave": lambda: _echo_subject(AgentId("echo-nosave"), context_transfer=False),
     "routed": _routed_subject,
     "http": _http_subject,
+    "openai": _openai_subject,
 }
 
 
