@@ -1,4 +1,5 @@
-"""The e2e harness itself works: a local Synapse, two ordinary users, and a restart that keeps data."""
+"""The e2e harness itself works: the session homeserver (container or process), two ordinary users, and
+restarts that keep data."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from bootstrap.homeserver import LocalSynapse, free_port
 from tests.e2e.conftest import NewUser
 from tests.e2e.harness import Event, MatrixUser
+from tests.e2e.harness.homeserver import Homeserver
 
 
 async def test_dm_invite_join_and_message_arrive(new_user: NewUser) -> None:
@@ -50,3 +52,14 @@ async def test_restart_on_same_directory_keeps_users(tmp_path: Path) -> None:
         await user.close()
     finally:
         server.stop()
+
+
+async def test_the_session_homeserver_restarts_with_its_data(synapse: Homeserver) -> None:
+    user_id = synapse.register("session-restart-user", "secret")
+    url = synapse.url
+    synapse.stop()
+    synapse.start()
+    assert synapse.url == url, "bots keep the URL they were given: a restart must not move the homeserver"
+    user = await MatrixUser.login(synapse.url, user_id, "secret")
+    assert user.user_id == user_id
+    await user.close()
