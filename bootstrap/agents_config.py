@@ -1,5 +1,6 @@
 """The agent registry (`config/agents.yaml`): which agents exist, their adapters, and the default one."""
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,10 +10,32 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.platform.echo import EchoPlatformClient
+from adapters.platform.http import HttpPlatformClient, HttpTimeouts
+from adapters.platform.openai import ChatModelOptions, OpenAIPlatformClient
 from adapters.platform.routed import RoutedPlatformClient
+from bootstrap.agent_settings import (
+    SETTINGS_BY_ADAPTER,
+    AdapterSettings,
+    EchoSettings,
+    HttpSettings,
+    OpenAISettings,
+)
 from domain.model.agents import AgentDirectory, AgentSpec
 from domain.model.ids import AgentId
 from ports.platform import PlatformClient
+from ports.unit_of_work import UnitOfWorkFactory
+
+__all__ = [
+    "AdapterSettings",
+    "AgentRegistry",
+    "AgentsConfigError",
+    "EchoSettings",
+    "HttpSettings",
+    "OpenAISettings",
+    "build_platform",
+    "built_in_registry",
+    "load_agent_registry",
+]
 
 BUILT_IN = "built-in registry"
 AdapterName = Literal["echo", "http", "openai"]
@@ -20,27 +43,6 @@ AdapterName = Literal["echo", "http", "openai"]
 
 class AgentsConfigError(Exception):
     """The agent registry file is unreadable or invalid; the message names the file and the field."""
-
-
-class EchoSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-    context_transfer: bool = True
-    delay_per_chunk: float = Field(default=0.0, ge=0)
-
-
-class PendingSettings(BaseModel):
-    """Settings of an adapter that is not available yet: kept as written, checked when it lands."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-
-AdapterSettings = EchoSettings | PendingSettings
-_SETTINGS: Mapping[str, type[AdapterSettings]] = {
-    "echo": EchoSettings,
-    "http": PendingSettings,
-    "openai": PendingSettings,
-}
 
 
 class _AgentEntry(BaseModel):
@@ -108,7 +110,7 @@ def _registry(path: Path, raw: object) -> AgentRegistry:
         if AgentId(entry.id) in settings:
             raise AgentsConfigError(f"{path}: agents.{index}.id: agent {entry.id!r} is listed twice")
         try:
-            settings[AgentId(entry.id)] = _SETTINGS[entry.adapter].model_validate(entry.settings)
+            settings[AgentId(entry.id)] = SETTINGS_BY_ADAPTER[entry.adapter].model_validate(entry.settings)
         except ValidationError as error:
             raise AgentsConfigError(_describe(path, error, prefix=f"agents.{index}.settings")) from error
     if AgentId(parsed.default) not in settings:
@@ -129,28 +131,100 @@ def _describe(path: Path, error: ValidationError, prefix: str = "") -> str:
     return "\n".join(problems)
 
 
-def build_platform(registry: AgentRegistry, workspace_dir: Path | None = None) -> PlatformClient:
-    """One adapter per agent in the registry, routed by agent id; `workspace_dir` is the shared
-    workspace root, for adapters that write files there (echo's `!!write`)."""
+def build_platform(
+    registry: AgentRegistry,
+    workspace_dir: Path | None = None,
+    *,
+    uow: UnitOfWorkFactory | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> RoutedPlatformClient:
+    """One adapter per agent in the registry, routed by agent id.
+
+    `workspace_dir` is the shared workspace root, for adapters that write files there (echo's `!!write`);
+    `uow` is where the openai adapter keeps each conversation's transcript (required when the registry has
+    an openai agent); `environ` is where API keys are looked up (default: the process environment).
+    A key variable that is not set fails here, naming the field, so a bad registry stops start-up.
+    Close the result with `aclose()` at shutdown.
+    """
     clients: dict[AgentId, PlatformClient] = {}
-    for spec in registry.directory.agents:
+    for index, spec in enumerate(registry.directory.agents):
+        context = _BuildContext(
+            registry=registry,
+            index=index,
+            agent_id=spec.agent_id,
+            workspace_dir=workspace_dir,
+            uow=uow,
+            environ=os.environ if environ is None else environ,
+        )
         build = _BUILDERS.get(spec.adapter)
         if build is None:
             raise AgentsConfigError(
-                f"{registry.source}: agent {spec.agent_id!r} uses adapter {spec.adapter!r}, "
-                "which is not available yet (available: echo)"
+                f"{registry.source}: agents.{index}.adapter: unknown adapter {spec.adapter!r} "
+                f"(available: {', '.join(sorted(_BUILDERS))})"
             )
-        clients[spec.agent_id] = build(registry.settings[spec.agent_id], workspace_dir)
+        clients[spec.agent_id] = build(registry.settings[spec.agent_id], context)
     return RoutedPlatformClient(clients)
 
 
-def _echo(settings: AdapterSettings, workspace_dir: Path | None) -> PlatformClient:
+@dataclass(frozen=True, kw_only=True)
+class _BuildContext:
+    registry: AgentRegistry
+    index: int
+    agent_id: AgentId
+    workspace_dir: Path | None
+    uow: UnitOfWorkFactory | None
+    environ: Mapping[str, str]
+
+    def error(self, field: str, problem: str) -> AgentsConfigError:
+        return AgentsConfigError(f"{self.registry.source}: agents.{self.index}.settings.{field}: {problem}")
+
+
+def _echo(settings: AdapterSettings, context: _BuildContext) -> PlatformClient:
     assert isinstance(settings, EchoSettings)
     return EchoPlatformClient(
         delay_per_chunk=settings.delay_per_chunk,
         context_transfer=settings.context_transfer,
-        workspace_dir=workspace_dir,
+        workspace_dir=context.workspace_dir,
     )
 
 
-_BUILDERS: Mapping[str, Callable[[AdapterSettings, Path | None], PlatformClient]] = {"echo": _echo}
+def _http(settings: AdapterSettings, context: _BuildContext) -> PlatformClient:
+    assert isinstance(settings, HttpSettings)
+    timeouts = HttpTimeouts(
+        connect=settings.connect_timeout,
+        read=settings.read_timeout,
+        write=settings.write_timeout,
+        health=settings.health_timeout,
+    )
+    return HttpPlatformClient(settings.base_url, settings.agent_id or context.agent_id, timeouts)
+
+
+def _openai(settings: AdapterSettings, context: _BuildContext) -> PlatformClient:
+    assert isinstance(settings, OpenAISettings)
+    if context.uow is None:
+        raise AgentsConfigError(
+            f"{context.registry.source}: agent {context.agent_id!r} uses adapter 'openai', which keeps "
+            "history in the database: build_platform needs uow="
+        )
+    api_key = None
+    if settings.api_key_env is not None:
+        api_key = context.environ.get(settings.api_key_env) or None
+        if api_key is None:
+            raise context.error("api_key_env", f"environment variable {settings.api_key_env} is not set")
+    options = ChatModelOptions(
+        model=settings.model,
+        system_prompt=settings.system_prompt,
+        temperature=settings.temperature,
+        max_history=settings.max_history,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_retries=settings.max_retries,
+    )
+    return OpenAIPlatformClient(context.uow, options, settings.base_url, api_key)
+
+
+_BUILDERS: Mapping[str, Callable[[AdapterSettings, _BuildContext], PlatformClient]] = {
+    "echo": _echo,
+    "http": _http,
+    "openai": _openai,
+}

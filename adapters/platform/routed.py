@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from typing import Protocol, runtime_checkable
 
 from domain.model.agent import AgentEvent, AgentRequest
 from domain.model.context import ChatContext
@@ -39,11 +40,22 @@ class RoutedPlatformClient:
         results = await asyncio.gather(*(c.health() for c in self._clients.values()), return_exceptions=True)
         return all(result is True for result in results)
 
+    async def aclose(self) -> None:
+        """Closes the clients that hold connections (the http and openai adapters); call once at shutdown."""
+        for client in self._clients.values():
+            if isinstance(client, _Closable):
+                await client.aclose()
+
     def _client(self, agent_id: AgentId) -> PlatformClient:
         client = self._clients.get(agent_id)
         if client is None:
             raise PlatformError(f"unknown agent {agent_id}")
         return client
+
+
+@runtime_checkable
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
 
 
 _CONFORMS_TO_PORT: type[PlatformClient] = RoutedPlatformClient

@@ -93,11 +93,3 @@ def test_malformed_registry_names_the_file_and_the_field(tmp_path: Path, text: s
         load_agent_registry(path)
     assert str(path) in str(raised.value)
     assert f"{field}" in str(raised.value)
-
-
-@pytest.mark.parametrize("adapter", ["http", "openai"])
-def test_adapters_of_a_later_issue_are_accepted_but_not_built_yet(tmp_path: Path, adapter: str) -> None:
-    path = _write(tmp_path, f"default: far\nagents: [{{id: far, adapter: {adapter}, settings: {{url: x}}}}]\n")
-    registry = load_agent_registry(path)
-    with pytest.raises(AgentsConfigError, match=f"adapter '{adapter}', which is not available yet"):
-        build_platform(registry)

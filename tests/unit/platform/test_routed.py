@@ -64,3 +64,16 @@ async def test_unknown_agent_is_a_platform_error_for_every_call() -> None:
 async def test_healthy_only_when_every_client_is(sick: SickPlatformClient) -> None:
     assert await RoutedPlatformClient({ECHO: EchoPlatformClient()}).health() is True
     assert await RoutedPlatformClient({ECHO: EchoPlatformClient(), GHOST: sick}).health() is False
+
+
+class ClosableEcho(EchoPlatformClient):
+    closed = 0
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+async def test_aclose_closes_each_client_that_holds_connections_once() -> None:
+    closable = ClosableEcho()
+    await RoutedPlatformClient({ECHO: closable, NOSAVE: EchoPlatformClient()}).aclose()
+    assert closable.closed == 1
