@@ -1,5 +1,6 @@
 """PlatformClient over the platform-agent HTTP contract (docs/platform-contract.md), on httpx + httpx-sse."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -7,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 import structlog
-from httpx_sse import aconnect_sse
+from httpx_sse import ServerSentEvent, aconnect_sse
 
 from adapters.platform.sse_events import CUT_OFF, agent_event
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done
@@ -18,6 +19,8 @@ log = structlog.get_logger(__name__)
 
 # Busy or failing platforms: the request may succeed later, so the caller's retry policy decides.
 _RETRYABLE = frozenset({408, 429})
+# How long the end of a response may take to arrive after its terminal event.
+DRAIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,24 +56,41 @@ class HttpPlatformClient:
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
         url = f"{_chat_path(request.platform_chat_id)}/messages"
+        terminal: AgentEvent | None = None
         try:
             async with aconnect_sse(self._client, "POST", url, json=self._message(request)) as source:
                 refusal = await self._refusal(source.response)
                 if refusal is not None:
                     yield refusal
                     return
-                async for sse in source.aiter_sse():
+                events = source.aiter_sse()
+                while (sse := await self._next(events, draining=terminal is not None)) is not None:
                     event = agent_event(sse, self._agent_id)
-                    if event is not None:
-                        yield event
+                    if event is None or terminal is not None:
+                        continue  # unknown kinds, and anything after the terminal event, are ignored
                     if isinstance(event, Done | AgentFailed):
-                        return
+                        terminal = event
+                    else:
+                        yield event
         except httpx.TimeoutException as error:
             raise PlatformError(f"agent {self._agent_id} timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:
             raise PlatformError(f"agent {self._agent_id} unreachable: {_describe(error)}") from error
-        # The response ended cleanly, but without done or error.
-        yield AgentFailed(message=CUT_OFF)
+        # A response that ended cleanly without done or error was cut off.
+        yield terminal or AgentFailed(message=CUT_OFF)
+
+    @staticmethod
+    async def _next(events: AsyncIterator[ServerSentEvent], draining: bool) -> ServerSentEvent | None:
+        """The next event, or None at the end. After the terminal event the rest of the response is read
+        only briefly: read to its end, the connection is reused (closing it early costs a new one per
+        message); a platform that keeps talking past `done` just loses its connection."""
+        try:
+            if not draining:
+                return await anext(events)
+            async with asyncio.timeout(DRAIN_SECONDS):
+                return await anext(events)
+        except (StopAsyncIteration, TimeoutError):
+            return None
 
     async def disconnect_chat(self, chat: ChatContext) -> None:
         response = await self._call("DELETE", _chat_path(chat.platform_chat_id))

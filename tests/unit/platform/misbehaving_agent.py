@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+PEERS = web.AppKey("peers", list[object])
 
 
 async def _events(request: web.Request, body: str, stall: float = 0.0) -> web.StreamResponse:
@@ -56,6 +57,8 @@ SCENARIOS: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
     "retryable-error": _sse('event: error\ndata: {"message": "model reloading", "retryable": true}\n\n'),
     "final-error": _sse('event: error\ndata: {"message": "content refused", "retryable": false}\n\n'),
     "malformed": _sse("event: delta\ndata: not json\n\n"),
+    "ok": _sse('event: delta\ndata: {"text": "ok"}\n\nevent: done\ndata: {}\n\n'),
+    "done-then-stall": _sse("event: done\ndata: {}\n\n", stall=5.0),
     "tolerant": _sse(
         ': ping\n\nevent: progress\ndata: {"step": 1}\n\n'
         'event: delta\r\ndata: {"text": "fine"}\r\n\r\n'
@@ -65,6 +68,8 @@ SCENARIOS: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
 
 
 async def _message(request: web.Request) -> web.StreamResponse:
+    assert request.transport is not None
+    request.app[PEERS].append(request.transport.get_extra_info("peername"))
     return await SCENARIOS[request.match_info["chat_id"]](request)
 
 
@@ -74,6 +79,7 @@ async def _context(request: web.Request) -> web.StreamResponse:
 
 def make_misbehaving_app() -> web.Application:
     app = web.Application()
+    app[PEERS] = []
     app.router.add_post("/v1/chats/{chat_id}/messages", _message)
     app.router.add_route("*", "/v1/chats/{chat_id}/context", _context)
     app.router.add_route("*", "/v1/chats/{chat_id}", _context)

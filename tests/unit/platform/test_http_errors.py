@@ -2,10 +2,12 @@
 retries); refusals, `error` events and cut-off answers → AgentFailed (shown to the user)."""
 
 import socket
+import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from aiohttp import web
 
 from adapters.platform.http import HttpPlatformClient, HttpTimeouts
 from adapters.platform.sse_events import CUT_OFF
@@ -14,7 +16,7 @@ from domain.model.context import ChatContext
 from domain.model.ids import AgentId, PlatformChatId, UserId
 from ports.platform import ContextTransferUnsupported, PlatformError
 from tests.servers.loopback import serve
-from tests.unit.platform.misbehaving_agent import make_misbehaving_app
+from tests.unit.platform.misbehaving_agent import PEERS, make_misbehaving_app
 
 AGENT = AgentId("reference")
 
@@ -31,8 +33,13 @@ async def _ask(client: HttpPlatformClient, scenario: str) -> list[AgentEvent]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[HttpPlatformClient]:
-    async with serve(make_misbehaving_app()) as url:
+def app() -> web.Application:
+    return make_misbehaving_app()
+
+
+@pytest.fixture
+async def client(app: web.Application) -> AsyncIterator[HttpPlatformClient]:
+    async with serve(app) as url:
         adapter = HttpPlatformClient(url, "reference", HttpTimeouts(read=0.5))
         yield adapter
         await adapter.aclose()
@@ -132,3 +139,18 @@ async def test_no_title_and_unhealthy_when_the_platform_says_so(client: HttpPlat
     assert await client.suggest_title(_chat("http-404"), "q", "a") is None
     assert await client.suggest_title(_chat("http-500"), "q", "a") is None
     assert await client.health() is False
+
+
+async def test_one_connection_serves_message_after_message(client: HttpPlatformClient, app: web.Application) -> None:
+    for _ in range(3):
+        assert await _ask(client, "ok") == [TextDelta(text="ok"), Done()]
+    peers = app[PEERS]
+    assert len(set(peers)) == 1
+
+
+async def test_a_platform_that_keeps_the_response_open_after_done_does_not_hold_the_answer(
+    client: HttpPlatformClient,
+) -> None:
+    started = time.perf_counter()
+    assert await _ask(client, "done-then-stall") == [Done()]
+    assert time.perf_counter() - started < 2.0
