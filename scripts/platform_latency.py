@@ -9,6 +9,7 @@ Each message goes to its own chat after a warm-up, sequentially, so the figures 
 
 import argparse
 import asyncio
+import logging
 import statistics
 import sys
 import tempfile
@@ -17,20 +18,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.persistence.engine import make_engine, make_session_factory  # noqa: E402
-from adapters.persistence.migrate import upgrade_database  # noqa: E402
-from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory  # noqa: E402
-from adapters.platform.http import HttpPlatformClient  # noqa: E402
-from adapters.platform.openai import ChatModelOptions, OpenAIPlatformClient  # noqa: E402
-from domain.model.agent import AgentRequest, Done, TextDelta  # noqa: E402
-from domain.model.context import ChatContext  # noqa: E402
-from domain.model.ids import AgentId, UserId  # noqa: E402
-from ports.platform import PlatformClient  # noqa: E402
-from tests.servers.loopback import serve  # noqa: E402
-from tests.servers.openai_compatible import make_openai_app  # noqa: E402
-from tests.servers.reference_agent import reference_agent  # noqa: E402
+from adapters.persistence.engine import make_engine, make_session_factory
+from adapters.persistence.migrate import upgrade_database
+from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from adapters.platform.http import HttpPlatformClient
+from adapters.platform.openai import ChatModelOptions, OpenAIPlatformClient
+from domain.model.agent import AgentRequest, Done, TextDelta
+from domain.model.context import ChatContext
+from domain.model.ids import AgentId, UserId
+from ports.platform import PlatformClient
+from tests.servers.loopback import serve
+from tests.servers.openai_compatible import make_openai_app
+from tests.servers.reference_agent import reference_agent
 
 TEXT = "The quick brown fox jumps over the lazy dog " * 5
 
@@ -86,6 +89,8 @@ async def main(options: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    # The agent's per-request logs would drown the figures.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="the reference agent's AGENT_CHUNK_DELAY")
