@@ -9,6 +9,7 @@ the model. The reply depends on the last user message:
 | `!!fail` | `400` with an OpenAI error body |
 | `!!boom` | `500` with an OpenAI error body |
 | `!!cut` | two chunks, then the stream ends without a finish reason or `[DONE]` |
+| `!!stream-error` | one chunk, then an error object inside the stream (`data: {"error": …}`) |
 | `!!history` | the earlier user messages of the request, numbered `1. …`, one per line, or `(no history)` |
 | `!!system` | the request's system prompt, or `(no system prompt)` |
 | `!!sleep N rest` | waits N seconds, then answers `rest` |
@@ -121,6 +122,9 @@ async def _stream(request: web.Request, body: dict[str, Any], completion_id: str
     for start in range(0, len(pieces), 2):
         await send({"content": "".join(pieces[start : start + 2])})
     if reply == "!!cut":
+        return response
+    if reply == "!!stream-error":
+        await response.write(_sse({"error": {"message": "the model overloaded mid-answer", "type": "server_error"}}))
         return response
     await send({}, finish="stop")
     if (body.get("stream_options") or {}).get("include_usage"):

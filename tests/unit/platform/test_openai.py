@@ -125,6 +125,8 @@ async def test_failed_or_cut_off_answers_leave_no_turn_behind(setup: Setup) -> N
     assert events[-1] == AgentFailed(message=CUT_OFF)
     with pytest.raises(PlatformError, match="model server answered 500: the test model broke"):
         await ask(client, chat, "!!boom")
+    events = await ask(client, chat, "!!stream-error")
+    assert events[-1] == AgentFailed(message="the model overloaded mid-answer")
     assert json.loads(await client.export_context(chat)) == {"version": 1, "messages": []}
     await client.aclose()
 
