@@ -61,9 +61,9 @@ class PlatformContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
     registry = providers.Dependency(instance_of=AgentRegistry)
     observer = providers.Dependency(instance_of=BotMetrics)  # every answer is timed
-    client = providers.Singleton(
-        MeteredPlatformClient, providers.Singleton(build_platform, registry, config.workspace_dir), observer
-    )
+    uow = providers.Dependency(instance_of=SqlAlchemyUnitOfWorkFactory)  # openai keeps transcripts in our database
+    routed = providers.Singleton(build_platform, registry, config.workspace_dir, uow=uow)
+    client = providers.Singleton(MeteredPlatformClient, routed, observer)
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
@@ -73,7 +73,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
     workspace = providers.Container(WorkspaceContainer, config=config)
     agent_registry = providers.Dependency(instance_of=AgentRegistry)
     metrics = providers.Singleton(BotMetrics)
-    platform = providers.Container(PlatformContainer, config=config, registry=agent_registry, observer=metrics)
+    platform = providers.Container(
+        PlatformContainer, config=config, registry=agent_registry, observer=metrics, uow=persistence.uow
+    )
     agents = agent_registry.provided.directory
 
     catalog = providers.Singleton(Catalog, config.locale)

@@ -53,6 +53,7 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
         await queues.shutdown(settings.shutdown_grace_s)
         await sync_loop.shutdown(settings.shutdown_grace_s)
         await client.close()
+        await container.platform.routed().aclose()
         await container.persistence.engine().dispose()
         await endpoint.stop()
         log.info("stopped")
