@@ -7,7 +7,7 @@ from dataclasses import dataclass
 class Attachment:
     """`workspace_path` is relative to the workspace root, never absolute."""
 
-    kind: str
+    kind: str  # file, image, audio or video (a MediaKind value)
     filename: str
     mime_type: str
     size: int

@@ -16,10 +16,12 @@ class IncomingText:
 
 
 class MediaKind(StrEnum):
-    FILE = "m.file"
-    IMAGE = "m.image"
-    AUDIO = "m.audio"
-    VIDEO = "m.video"
+    """What a file message is, in the platform contract's words (Matrix says `m.file`, `m.image`, ...)."""
+
+    FILE = "file"
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
 
 
 @dataclass(frozen=True, kw_only=True)

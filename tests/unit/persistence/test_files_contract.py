@@ -27,7 +27,7 @@ def a_file(event_id: str, size: int | None = 2048, timestamp_ms: int = 100) -> I
 
 def staged(event_id: str, room_id: RoomId = ROOM, timestamp_ms: int = 1, name: str = "a.pdf") -> StagedFile:
     attachment = Attachment(
-        kind="m.file",
+        kind="file",
         filename=name,
         mime_type="application/pdf",
         size=5_000_000_000,  # beyond 32 bits

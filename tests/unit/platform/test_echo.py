@@ -170,7 +170,7 @@ async def test_write_directive_into_an_unwritable_workspace_fails_clearly(tmp_pa
 
 async def test_attachments_are_listed_after_the_echo() -> None:
     attachments = tuple(
-        Attachment(kind="m.file", filename=name, mime_type="text/plain", size=1, workspace_path=f"in/{name}")
+        Attachment(kind="file", filename=name, mime_type="text/plain", size=1, workspace_path=f"in/{name}")
         for name in ("a.txt", "b.txt")
     )
     request = replace(_request("look"), attachments=attachments)
