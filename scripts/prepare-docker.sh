@@ -50,6 +50,10 @@ start_engine() {
     return 0
   fi
   need_root "starting dockerd"
+  # A machine handed over after its processes were ended keeps dockerd's pid file: it must not block a start.
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    rm -f /var/run/docker.pid
+  fi
   # No systemd on this machine kind: run dockerd detached from this shell so it outlives the script.
   setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
   for _ in $(seq 1 300); do
