@@ -1,5 +1,7 @@
 """The composition root: one sub-container per adapter package, combined into the application."""
 
+import time
+
 from dependency_injector import containers, providers
 
 from adapters.matrix.client import make_client
@@ -12,6 +14,7 @@ from adapters.matrix.topology import NioChatTopology
 from adapters.persistence.engine import make_engine, make_session_factory
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from adapters.platform.metered import MeteredPlatformClient
+from adapters.platform.retry_runner import TenacityRetryRunner
 from adapters.workspace.local import LocalWorkspace
 from bootstrap.agents_config import AgentRegistry, build_platform
 from bootstrap.metrics import BotMetrics
@@ -25,6 +28,7 @@ from domain.services.answer_message import AnswerMessage
 from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
 from domain.services.find_unanswered import FindUnanswered
+from domain.services.flood_guard import FloodGuard
 from domain.services.handle_message import HandleMessage
 from domain.services.handle_room_event import HandleRoomEvent
 from domain.services.onboard_user import OnboardUser
@@ -90,8 +94,12 @@ class ApplicationContainer(containers.DeclarativeContainer):
     post_agent_files = providers.Singleton(
         PostAgentFiles, workspace.workspace, matrix.media, matrix.sender, catalog, config.max_upload_bytes
     )
+    retry = providers.Singleton(TenacityRetryRunner, give_up_after_s=config.agent_retry_s)
     answer_message = providers.Singleton(
-        AnswerMessage, uow, platform.client, matrix.sender, catalog, title_room, post_agent_files
+        AnswerMessage, uow, platform.client, matrix.sender, catalog, title_room, post_agent_files, retry
+    )
+    flood_guard = providers.Singleton(
+        FloodGuard, burst=config.rate_limit_burst, per_second=config.rate_limit_per_s, clock=time.monotonic
     )
     receive_file = providers.Singleton(
         ReceiveFile,
@@ -109,7 +117,16 @@ class ApplicationContainer(containers.DeclarativeContainer):
         catalog,
     )
     handle_message = providers.Singleton(
-        HandleMessage, uow, access, answer_message, commands, matrix.sender, matrix.topology, catalog, receive_file
+        HandleMessage,
+        uow,
+        access,
+        answer_message,
+        commands,
+        matrix.sender,
+        matrix.topology,
+        catalog,
+        receive_file,
+        flood_guard,
     )
     handle_room_event = providers.Singleton(HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow))
     message_queues = providers.Singleton(
@@ -140,6 +157,9 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "locale": settings.locale,
             "allowed_patterns": settings.allowed_patterns,
             "sync_timeline_limit": settings.sync_timeline_limit,
+            "agent_retry_s": settings.agent_retry_s,
+            "rate_limit_burst": settings.rate_limit_burst,
+            "rate_limit_per_s": settings.rate_limit_per_s,
             "workspace_dir": settings.workspace_dir,
             "max_upload_bytes": megabytes(settings.max_upload_mb),
         }

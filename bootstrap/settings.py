@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(default=20.0, ge=0)
     # Events per room per sync; gaps beyond it are back-filled, so this only tunes batch size.
     sync_timeline_limit: int = Field(default=100, ge=1, le=1000)
+    # How long an unreachable agent is retried (with back-off) before the person is told it gave up.
+    agent_retry_s: float = Field(default=300.0, ge=0)
+    # Per-person rate limit in front of the agent: a burst, then a sustained rate; a flood gets one notice.
+    rate_limit_burst: int = Field(default=120, ge=1)
+    rate_limit_per_s: float = Field(default=2.0, gt=0)
 
     @field_validator("homeserver_url")
     @classmethod

@@ -32,6 +32,11 @@ _EN: Final[dict[str, str]] = {
     "unknown_command": "Unknown command `{command}`. Type `!help` for the commands.",
     "agent_failed": "The agent could not answer: {reason}",
     "empty_answer": "_(the agent answered with nothing)_",
+    "agent_retrying": "The agent is not reachable right now; I will keep trying and answer here.",
+    "agent_gave_up": (
+        "I could not reach the agent for a while and gave up on this message ({reason}). Please send it again."
+    ),
+    "slow_down": "You are sending messages faster than the agent can take them; I skip some until you slow down.",
     "command_error": "{error} Type `!help` for the commands.",
     "only_in_chat": "`!{command}` works in a chat room, not here.",
     "not_in_lobby": "`!{command}` works in your chat rooms; here I answer `!help`, `!new` and `!list`.",
@@ -115,6 +120,14 @@ _RU: Final[dict[str, str]] = {
     "unknown_command": "Неизвестная команда `{command}`. Введите `!help`, чтобы увидеть список.",
     "agent_failed": "Агент не смог ответить: {reason}",
     "empty_answer": "_(агент ничего не ответил)_",
+    "agent_retrying": "Агент сейчас недоступен; я продолжу попытки и отвечу здесь.",
+    "agent_gave_up": (
+        "Я долго не мог связаться с агентом и отказался от этого сообщения ({reason}). "
+        "Пожалуйста, отправьте его ещё раз."
+    ),
+    "slow_down": (
+        "Вы отправляете сообщения быстрее, чем агент успевает их обработать; часть я пропущу, пока вы не замедлитесь."
+    ),
     "command_error": "{error} Введите `!help`, чтобы увидеть команды.",
     "only_in_chat": "`!{command}` работает в комнате чата, не здесь.",
     "not_in_lobby": "`!{command}` работает в ваших чатах; здесь я отвечаю на `!help`, `!new` и `!list`.",

@@ -64,6 +64,15 @@ class NioMessageSender(MessageSender):
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
         return await self._send(room_id, content, txn_id)
 
+    async def edit_message(self, room_id: RoomId, event_id: EventId, markdown: str, txn_id: str) -> EventId:
+        new_content = message_content(markdown, "m.text")
+        content = {
+            **message_content(f"* {markdown}", "m.text"),
+            "m.new_content": new_content,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        }
+        return await self._send(room_id, content, txn_id)
+
     async def send_file(
         self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: str, txn_id: str
     ) -> EventId:

@@ -13,6 +13,8 @@ class AgentRequest:
     text: str
     sender: UserId
     attachments: tuple[Attachment, ...] = field(default=())
+    # The user's event id: lets the platform recognise a retried request (see docs/platform-contract.md).
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

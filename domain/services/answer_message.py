@@ -1,7 +1,10 @@
 """Sends a chat message to the room's agent and posts the answer as a reply."""
 
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from domain.catalog import Catalog
 from domain.model.agent import AgentFailed, AgentRequest, Done, FileEmitted, TextDelta
@@ -10,9 +13,11 @@ from domain.model.messages import IncomingText, UserMessage
 from domain.model.room import ChatRoom
 from domain.model.staged_file import StagedFile
 from domain.services.post_agent_files import PostAgentFiles
+from domain.services.streaming_reply import StreamingPolicy, StreamingReply
 from domain.services.title_room import TitleRoom
 from ports.messenger import MessageSender
 from ports.platform import PlatformClient, PlatformError
+from ports.retry import RetryRunner
 from ports.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -29,6 +34,17 @@ class _Answer:
     text: str = ""
     failure: str | None = None
     files: list[str] = field(default_factory=list)  # workspace paths the agent emitted, in order
+    given_up: bool = False
+
+
+T = TypeVar("T")
+
+
+class NoRetry:
+    """A single attempt: for wiring without back-off (tests, tools)."""
+
+    async def run(self, attempt: Callable[[], Awaitable[T]], on_retry: Callable[[int], Awaitable[None]]) -> T:
+        return await attempt()
 
 
 class AnswerMessage:
@@ -46,6 +62,9 @@ class AnswerMessage:
         catalog: Catalog,
         title: TitleRoom | None = None,
         files: PostAgentFiles | None = None,
+        retry: RetryRunner | None = None,
+        streaming: StreamingPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._uow = uow
         self._platform = platform
@@ -53,6 +72,9 @@ class AnswerMessage:
         self._catalog = catalog
         self._title = title
         self._files = files
+        self._retry = retry or NoRetry()
+        self._streaming = streaming or StreamingPolicy()
+        self._clock = clock
 
     async def execute(self, message: IncomingText, room: ChatRoom, attachments: tuple[Attachment, ...] = ()) -> None:
         async with self._uow() as uow:
@@ -63,48 +85,67 @@ class AnswerMessage:
             text=message.body,
             sender=message.sender,
             attachments=(*(s.attachment for s in staged), *attachments),
+            request_id=message.event_id,
+        )
+        reply = StreamingReply(
+            self._sender, room.room_id, message.event_id, reply_txn_id(message), self._streaming, self._clock
         )
         await self._sender.set_typing(room.room_id, True)
         try:
-            answer = await self._ask(request)
+            answer = await self._ask_with_retries(request, message, reply)
         finally:
             await self._sender.set_typing(room.room_id, False)
-        if answer.failure is None and self._title is not None and self._title.wants_title(room):
+        if answer.failure is None and not reply.posted and self._title is not None and self._title.wants_title(room):
             # Titled before the reply is posted, so whoever sees the answer sees the title too.
             await self._title.execute(room, message.body, answer.text)
         text = self._reply_text(answer)
         if text is not None:
-            await self._sender.send_reply(room.room_id, message.event_id, text, reply_txn_id(message))
+            await reply.finish(text)
         if answer.files and self._files is not None:
             await self._files.execute(room.room_id, message.event_id, answer.files)
         # Kept staged when the agent failed: they go again with the message that retries.
         await self._record_answered(message, room, staged if answer.failure is None else [])
 
+    async def _ask_with_retries(self, request: AgentRequest, message: IncomingText, reply: StreamingReply) -> _Answer:
+        """Transient platform failures are retried with back-off; the person is told once, and told if it gives up."""
+
+        async def tell_once(attempt: int) -> None:
+            if attempt == 1:
+                log.warning("agent_retrying", extra={"room_id": message.room_id, "event_id": message.event_id})
+                text = self._catalog.text("agent_retrying")
+                await self._sender.send_reply(
+                    message.room_id, message.event_id, text, f"retrying-{message.event_id}", True
+                )
+
+        try:
+            return await self._retry.run(lambda: self._ask(request, reply), tell_once)
+        except PlatformError as error:
+            log.warning("agent_given_up", extra={"room_id": message.room_id, "error": str(error)})
+            return _Answer(failure=self._catalog.text("agent_gave_up", reason=str(error)), given_up=True)
+
     def _reply_text(self, answer: _Answer) -> str | None:
         if answer.failure is not None:
-            return self._catalog.text("agent_failed", reason=answer.failure)
+            return answer.failure if answer.given_up else self._catalog.text("agent_failed", reason=answer.failure)
         if answer.text:
             return answer.text
         # An answer made only of files needs no "nothing" placeholder: the files reply to the message.
         return None if answer.files else self._catalog.text("empty_answer")
 
-    async def _ask(self, request: AgentRequest) -> _Answer:
+    async def _ask(self, request: AgentRequest, reply: StreamingReply) -> _Answer:
+        """One attempt; a PlatformError (unreachable, cut off, transient) propagates so the attempt is retried."""
         answer = _Answer()
         parts: list[str] = []
-        try:
-            async for event in self._platform.stream(request):
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                elif isinstance(event, FileEmitted):
-                    answer.files.append(event.workspace_path)
-                elif isinstance(event, AgentFailed):
-                    answer.failure = event.message
-                    break
-                elif isinstance(event, Done):
-                    break
-        except PlatformError as error:
-            log.warning("agent_unreachable", extra={"room_id": str(request.platform_chat_id), "error": str(error)})
-            answer.failure = str(error)
+        async for event in self._platform.stream(request):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+                await reply.grow("".join(parts))
+            elif isinstance(event, FileEmitted):
+                answer.files.append(event.workspace_path)
+            elif isinstance(event, AgentFailed):
+                answer.failure = event.message
+                break
+            elif isinstance(event, Done):
+                break
         answer.text = "".join(parts)
         return answer
 

@@ -10,6 +10,7 @@ from domain.model.room import ChatRoom
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage, reply_txn_id
 from domain.services.command_parser import Command, parse_command
+from domain.services.flood_guard import Admission, FloodGuard
 from domain.services.receive_file import ReceiveFile
 from domain.services.run_command import ARCHIVED_COMMANDS, RunCommand
 from ports.messenger import MessageSender
@@ -32,6 +33,7 @@ class HandleMessage:
         topology: ChatTopology,
         catalog: Catalog,
         files: ReceiveFile,
+        flood: FloodGuard | None = None,
     ) -> None:
         self._uow = uow
         self._access = access
@@ -41,6 +43,7 @@ class HandleMessage:
         self._topology = topology
         self._catalog = catalog
         self._files = files
+        self._flood = flood
 
     async def execute(self, message: UserMessage) -> None:
         async with self._uow() as uow:
@@ -54,6 +57,8 @@ class HandleMessage:
             log.info("message_ignored", extra={"room_id": message.room_id, "reason": "not_owner"})
         elif not room.is_active and (command is None or command.name not in ARCHIVED_COMMANDS):
             await self._archived(message, room)
+        elif command is None and not await self._admitted(message):
+            pass  # refused by the flood guard: marked done below, the agent is spared
         elif isinstance(message, IncomingFile):
             await self._files.execute(message, room)
             return
@@ -63,6 +68,18 @@ class HandleMessage:
             await self._answer.execute(message, room)
             return
         await self._mark_done(message)
+
+    async def _admitted(self, message: UserMessage) -> bool:
+        """Texts and files bound for the agent pass the per-person rate limit; a flood gets one notice."""
+        if self._flood is None:
+            return True
+        admission = self._flood.admit(message.sender)
+        if admission is Admission.ALLOW:
+            return True
+        log.warning("message_refused", extra={"room_id": message.room_id, "reason": "rate_limited"})
+        if admission is Admission.REFUSE_WITH_NOTICE:
+            await self._reply(message, self._catalog.text("slow_down"))
+        return False
 
     async def _lobby(self, message: UserMessage, command: Command | None) -> None:
         if not self._access.allows(message.sender):

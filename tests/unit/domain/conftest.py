@@ -12,6 +12,7 @@ from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
 from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
+from domain.services.flood_guard import FloodGuard
 from domain.services.handle_message import HandleMessage
 from domain.services.handle_room_event import HandleRoomEvent
 from domain.services.onboard_user import OnboardUser
@@ -49,7 +50,7 @@ class World:
     media: FakeMediaStore
 
 
-def build_world(locale: str = "en", platform: ScriptedPlatform | None = None) -> World:
+def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, flood: FloodGuard | None = None) -> World:
     uow = FakeUnitOfWorkFactory()
     topology = FakeChatTopology()
     sender = FakeMessageSender()
@@ -64,7 +65,7 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None) ->
     answer = AnswerMessage(uow, platform, sender, catalog, title, posts)
     commands = RunCommand(command_handlers(uow, topology, platform, create, AGENTS, catalog), catalog)
     files = ReceiveFile(uow, media, workspace, sender, answer, catalog, MAX_BYTES)
-    handle = HandleMessage(uow, access, answer, commands, sender, topology, catalog, files)
+    handle = HandleMessage(uow, access, answer, commands, sender, topology, catalog, files, flood)
     return World(
         uow=uow,
         topology=topology,

@@ -107,3 +107,16 @@ def test_only_bang_and_a_letter_make_a_command() -> None:
     assert parse_command("!new Research") is not None
     for text in ("!!history", "! new", "!1", "!", "hello !new", "!!sleep 4 slow"):
         assert parse_command(text) is None, text
+
+
+async def test_a_flood_gets_one_notice_and_spares_the_agent() -> None:
+    from domain.services.flood_guard import FloodGuard
+
+    world = build_world(flood=FloodGuard(burst=2, per_second=0.001, clock=lambda: 0.0))
+    room = await chat_of(world)
+    for n in range(1, 7):
+        await world.handle.execute(text(room, f"message {n}", n=n))
+    assert len(world.platform.requests) == 2
+    notices = [m for m in world.sender.sent if "faster than" in m.text]
+    assert len(notices) == 1
+    assert len(world.sender.sent) == 3

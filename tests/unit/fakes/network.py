@@ -1,7 +1,8 @@
 """Hand-written fakes of the chat-network and platform ports, recording what the domain asked for."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
@@ -11,9 +12,11 @@ from domain.model.outgoing_file import OutgoingFile
 from domain.model.room import ChatRoom
 from domain.model.space import UserSpace
 from ports.messenger import MessageSender
-from ports.platform import ContextTransferUnsupported, PlatformClient
+from ports.platform import ContextTransferUnsupported, PlatformClient, PlatformError
 from ports.topology import ChatTopology, NewRoom
 from ports.topology_reader import TopologyReader
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -30,6 +33,7 @@ class SentMessage:
 class FakeMessageSender(MessageSender):
     sent: list[SentMessage] = field(default_factory=list)
     typing: list[tuple[RoomId, bool]] = field(default_factory=list)
+    edits: list[tuple[EventId, str]] = field(default_factory=list)
     _txns: set[str] = field(default_factory=set)
 
     async def send_reply(
@@ -44,6 +48,18 @@ class FakeMessageSender(MessageSender):
 
     async def send_notice(self, room_id: RoomId, markdown: str, txn_id: str | None = None) -> EventId:
         return self._record(SentMessage(room_id, markdown, None, txn_id, notice=True))
+
+    async def edit_message(self, room_id: RoomId, event_id: EventId, markdown: str, txn_id: str) -> EventId:
+        if txn_id not in self._txns:
+            self.edits.append((event_id, markdown))
+            self._txns.add(txn_id)
+        return EventId(f"$edit{len(self.edits)}")
+
+    def shown(self, event_id: EventId) -> str:
+        """What a client shows for our message: its last edit, else its original text."""
+        edited = [text for edited_id, text in self.edits if edited_id == event_id]
+        index = int(event_id.removeprefix("$sent")) - 1
+        return edited[-1] if edited else self.sent[index].text
 
     async def set_typing(self, room_id: RoomId, typing: bool) -> None:
         self.typing.append((room_id, typing))
@@ -169,3 +185,20 @@ class FakeTopologyReader(TopologyReader):
 
     async def observe(self) -> ObservedTopology:
         return self.topology
+
+
+class InstantRetry:
+    """RetryRunner without waiting: up to `attempts` tries, `on_retry` before each further one."""
+
+    def __init__(self, attempts: int = 3) -> None:
+        self.attempts = attempts
+
+    async def run(self, attempt: Callable[[], Awaitable[T]], on_retry: Callable[[int], Awaitable[None]]) -> T:
+        for number in range(1, self.attempts + 1):
+            try:
+                return await attempt()
+            except PlatformError:
+                if number == self.attempts:
+                    raise
+                await on_retry(number)
+        raise AssertionError("unreachable")

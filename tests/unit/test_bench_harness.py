@@ -1,0 +1,62 @@
+"""Smoke test of the benchmark harness's own logic (bench/): no homeserver, no bot, no timing asserted."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import aiohttp
+from aiohttp import web
+
+from bench import report
+from bench.__main__ import parse_args
+from bench.phases import exactly_once, percentile
+from bench.proxy import CountingProxy, endpoint
+
+
+def _bot(p50: float, p95: float, answered: int, per_s: float, cpu: float) -> dict[str, object]:
+    latency = {"sent": 200, "answered": 200, "duplicates": 0, "p50_ms": p50, "p95_ms": p95}
+    burst = {"sent": 1000, "answered": answered, "duplicates": 0, "send_errors": 0}
+    burst |= {"seconds_to_last_answer": 40.0, "answered_per_s": per_s, "cpu_ms_per_answered": cpu}
+    return {"latency": latency, "burst": burst, "peak_rss_mb": 50.0}
+
+
+async def _sync(_: web.Request) -> web.Response:
+    return web.json_response({"next_batch": "s1"})
+
+
+async def test_bench_harness_counts_requests_judges_targets_and_renders_a_table() -> None:
+    upstream = web.Application()
+    upstream.router.add_get("/_matrix/client/v3/sync", _sync)
+    runner = web.AppRunner(upstream)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    proxy = CountingProxy(f"http://127.0.0.1:{port}")
+    await proxy.start()
+    try:
+        async with aiohttp.ClientSession() as session, session.get(f"{proxy.url}/_matrix/client/v3/sync") as r:
+            assert (r.status, await r.json()) == (200, {"next_batch": "s1"})
+        assert proxy.between(0, float("inf")) == Counter({"GET /v3/sync": 1})
+    finally:
+        await proxy.stop()
+        await runner.cleanup()
+
+    assert endpoint("PUT", "/_matrix/client/v3/rooms/!a:x/send/m.room.message/t1") == (
+        "PUT /v3/rooms/{id}/send/m.room.message/{key}"
+    )
+    assert percentile([3.0, 1.0, 2.0, 4.0], 0.5) == 2.0
+    assert exactly_once(Counter({"$a": 2, "$b": 1}), {"$a", "$b", "$c"}) == {"sent": 3, "answered": 2, "duplicates": 1}
+    assert parse_args(["--quick"]).burst_users == 2
+
+    results: dict[str, object] = {
+        "bots": {"nio": _bot(50, 80, 70, 2.0, 1.0), "mautrix": _bot(55, 90, 980, 25.0, 1.0)},
+        "scale": None,
+    }
+    results["bots"]["surfaces"] = _bot(55, 90, 1000, 26.0, 2.0)  # type: ignore[index]
+    results["targets"] = judged = report.targets(results)
+    met = {t["target"]: t["met"] for t in judged}
+    assert met["burst: every message answered exactly once"] is True
+    assert met["latency p50 vs nio"] is True
+    assert met["peak RSS with 1,000 rooms"] is None  # no scale phase in these results
+    assert "NOT MET" not in report.table(results)
