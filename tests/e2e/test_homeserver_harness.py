@@ -10,7 +10,7 @@ import pytest
 from bootstrap.homeserver import LocalSynapse, free_port
 from tests.e2e.conftest import NewUser
 from tests.e2e.harness import Event, MatrixUser
-from tests.e2e.harness.homeserver import Homeserver
+from tests.e2e.harness.homeserver import CHOICE_ENV, Homeserver, homeserver_kind
 
 
 async def test_dm_invite_join_and_message_arrive(new_user: NewUser) -> None:
@@ -63,3 +63,22 @@ async def test_the_session_homeserver_restarts_with_its_data(synapse: Homeserver
     user = await MatrixUser.login(synapse.url, user_id, "secret")
     assert user.user_id == user_id
     await user.close()
+
+
+def test_ci_requires_the_container_homeserver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CHOICE_ENV, raising=False)
+    monkeypatch.setenv("CI", "true")
+    assert homeserver_kind()[0] == "container"  # never a silent fall-back to the process
+
+
+@pytest.mark.parametrize("forced", ["container", "process"])
+def test_the_forced_homeserver_wins_even_in_ci(monkeypatch: pytest.MonkeyPatch, forced: str) -> None:
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv(CHOICE_ENV, forced)
+    assert homeserver_kind()[0] == forced
+
+
+def test_an_unknown_homeserver_choice_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CHOICE_ENV, "vm")
+    with pytest.raises(ValueError, match="container' or 'process"):
+        homeserver_kind()
