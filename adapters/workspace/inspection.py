@@ -5,7 +5,7 @@ import os
 import warnings
 from typing import Final
 
-import filetype  # type: ignore[import-untyped]  # ships no type information
+import filetype
 from PIL import Image
 
 from domain.model.workspace_layout import GENERIC_MIME_TYPE
