@@ -135,6 +135,7 @@ class AnswerMessage:
         """One attempt; a PlatformError (unreachable, cut off, transient) propagates so the attempt is retried."""
         answer = _Answer()
         parts: list[str] = []
+        reply.attempt_started()
         async for event in self._platform.stream(request):
             if isinstance(event, TextDelta):
                 parts.append(event.text)

@@ -44,6 +44,12 @@ class StreamingReply:
     def posted(self) -> bool:
         return self._event_id is not None
 
+    def attempt_started(self) -> None:
+        """Until something is shown, `show_after_s` counts from the latest agent attempt: time spent waiting for
+        an unreachable agent is not time spent streaming, so a quick answer after a retry is still one event."""
+        if self._event_id is None:
+            self._started = self._clock()
+
     async def grow(self, text: str) -> None:
         """The answer so far; shown when it has taken long enough, edited no more often than the policy allows."""
         now = self._clock()
