@@ -138,3 +138,26 @@ async def test_a_retry_after_a_partly_shown_answer_edits_the_same_reply() -> Non
     answers = [m for m in world.sender.sent if not m.notice]
     assert len(answers) == 1, "a retry must not post a second answer"
     assert world.sender.shown(EventId("$sent1")) == "partial and complete"
+
+
+async def test_time_waiting_for_an_unreachable_agent_does_not_count_as_streaming() -> None:
+    world = build_world()
+
+    @dataclass
+    class LateButQuick(ScriptedPlatform):
+        clock: Clock = field(default_factory=Clock)
+        calls: int = 0
+
+        async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
+            self.calls += 1
+            if self.calls == 1:
+                self.clock.now += 60  # a minute of back-off before the agent answers
+                raise PlatformError("connection refused")
+            yield TextDelta(text="quick ")
+            yield TextDelta(text="answer")
+            yield Done()
+
+    platform = LateButQuick()
+    await answer_with(world, platform, retry=InstantRetry(), clock=platform.clock)
+    answers = [m.text for m in world.sender.sent if not m.notice]
+    assert answers == ["quick answer"] and world.sender.edits == []
