@@ -1,23 +1,36 @@
 """Ordered work per key (a room), keys in parallel, never on the sync loop."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
+
+import aiohttp
+
+from adapters.matrix.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# The homeserver could not be reached (refused, reset, timed out; nio raises these once its own few quick
+# retries are spent): the item is tried again with back-off, as the sync loop does, instead of waiting in the
+# inbox for the next start. Handlers are idempotent (inbox done-marks, transaction ids), so a retry repeats
+# nothing the person sees. Any other failure is a refusal or a bug and is not retried.
+UNREACHABLE: Final = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, ConnectionError, TimeoutError)
+
 
 class KeyedWorkQueues(Generic[T]):
     """Runs `handler` on items one at a time per key; a worker lives only while its key has work."""
 
-    def __init__(self, handler: Callable[[T], Awaitable[None]]) -> None:
+    def __init__(self, handler: Callable[[T], Awaitable[None]], backoff: Callable[[], Backoff] = Backoff) -> None:
         self._handler = handler
+        self._backoff = backoff
         self._queues: dict[str, asyncio.Queue[T]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._accepting = True
+        self._stopping = asyncio.Event()
 
     def submit(self, key: str, item: T) -> bool:
         """Queues the item; False once shutdown has begun (the item stays pending for the next start)."""
@@ -36,21 +49,41 @@ class KeyedWorkQueues(Generic[T]):
     async def _work(self, key: str, queue: asyncio.Queue[T]) -> None:
         try:
             while not queue.empty():
-                item = queue.get_nowait()
-                try:
-                    await self._handler(item)
-                except Exception:
-                    # One bad message must not stop its room: it stays undone in the
-                    # inbox and is picked up again at the next start.
-                    log.exception("work_item_failed", extra={"key": key})
+                await self._handle(key, queue.get_nowait())
         finally:
             del self._workers[key]
             if queue.empty():
                 self._queues.pop(key, None)
 
+    async def _handle(self, key: str, item: T) -> None:
+        backoff = self._backoff()
+        while True:
+            try:
+                await self._handler(item)
+                return
+            except UNREACHABLE as error:
+                reason = str(error) or type(error).__name__
+                if not self._stopping.is_set():
+                    delay = backoff.next_delay()
+                    log.warning(
+                        "work_item_retrying", extra={"key": key, "error": reason, "retry_in_s": round(delay, 2)}
+                    )
+                    with contextlib.suppress(TimeoutError):  # shutdown ends the wait early
+                        await asyncio.wait_for(self._stopping.wait(), delay)
+                if self._stopping.is_set():
+                    # Still undone in the inbox: answered after the next start.
+                    log.warning("work_item_deferred", extra={"key": key, "error": reason})
+                    return
+            except Exception:
+                # One bad message must not stop its room: it stays undone in the
+                # inbox and is picked up again at the next start.
+                log.exception("work_item_failed", extra={"key": key})
+                return
+
     async def shutdown(self, grace_seconds: float) -> None:
         """Stops intake, lets running work finish within the grace period, then cancels the rest."""
         self._accepting = False
+        self._stopping.set()
         for queue in self._queues.values():
             while not queue.empty():
                 queue.get_nowait()  # not started: handed back, still pending in the inbox

@@ -5,6 +5,7 @@ import logging
 import uuid
 from typing import Any
 
+import aiohttp
 from nio import AsyncClient, RoomSendResponse, RoomTypingResponse
 
 from adapters.matrix.errors import checked
@@ -84,9 +85,13 @@ class NioMessageSender(MessageSender):
         return await self._send(room_id, message_content(markdown, "m.notice"), txn_id or str(uuid.uuid4()))
 
     async def set_typing(self, room_id: RoomId, typing: bool) -> None:
-        response = await self._client.room_typing(room_id, typing_state=typing, timeout=TYPING_TIMEOUT_MS)
+        # A lost typing notice is cosmetic: never fail an answer over it, not even when the homeserver is down.
+        try:
+            response = await self._client.room_typing(room_id, typing_state=typing, timeout=TYPING_TIMEOUT_MS)
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("typing_failed", extra={"room_id": room_id, "error": str(error) or type(error).__name__})
+            return
         if not isinstance(response, RoomTypingResponse):
-            # A lost typing notice is cosmetic: never fail an answer over it.
             log.warning("typing_failed", extra={"room_id": room_id, "error": str(response)})
 
     async def _send(self, room_id: RoomId, content: dict[str, Any], txn_id: str) -> EventId:

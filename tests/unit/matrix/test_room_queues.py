@@ -1,0 +1,74 @@
+"""KeyedWorkQueues: an unreachable homeserver makes an item wait and try again; other failures do not."""
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from adapters.matrix.backoff import Backoff
+from adapters.matrix.room_queues import KeyedWorkQueues
+
+
+def no_wait() -> Backoff:
+    return Backoff(initial=0.0, maximum=0.0)
+
+
+async def drained(queues: KeyedWorkQueues[str]) -> None:
+    async with asyncio.timeout(5):
+        while queues.busy:
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        aiohttp.ClientConnectionError("refused"),
+        aiohttp.ServerDisconnectedError(),
+        ConnectionResetError("reset"),
+        TimeoutError(),
+    ],
+)
+async def test_an_unreachable_homeserver_is_retried_until_the_item_is_done(error: Exception) -> None:
+    calls: list[str] = []
+
+    async def handle(item: str) -> None:
+        calls.append(item)
+        if len(calls) < 4:
+            raise error
+
+    queues = KeyedWorkQueues(handle, backoff=no_wait)
+    queues.submit("!room", "first")
+    queues.submit("!room", "second")
+    await drained(queues)
+    assert calls == ["first"] * 4 + ["second"]  # in order: the room waits for its first item
+
+
+async def test_other_failures_are_not_retried_and_do_not_stop_the_room() -> None:
+    calls: list[str] = []
+
+    async def handle(item: str) -> None:
+        calls.append(item)
+        if item == "bad":
+            raise ValueError("a bug")
+
+    queues = KeyedWorkQueues(handle, backoff=no_wait)
+    queues.submit("!room", "bad")
+    queues.submit("!room", "good")
+    await drained(queues)
+    assert calls == ["bad", "good"]
+
+
+async def test_shutdown_ends_the_retries_and_leaves_the_item_for_the_next_start() -> None:
+    calls: list[str] = []
+
+    async def handle(item: str) -> None:
+        calls.append(item)
+        raise aiohttp.ClientConnectionError("still down")
+
+    queues = KeyedWorkQueues(handle, backoff=lambda: Backoff(initial=60.0, maximum=60.0))
+    queues.submit("!room", "pending")
+    await asyncio.sleep(0.05)  # the first attempt failed; the worker waits up to a minute
+    async with asyncio.timeout(5):  # far less than the back-off, and than the grace period
+        await queues.shutdown(grace_seconds=30)
+    assert calls == ["pending"]
+    assert queues.busy == 0
