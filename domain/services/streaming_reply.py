@@ -34,7 +34,9 @@ class StreamingReply:
         self._txn_id = txn_id
         self._policy = policy
         self._clock = clock
-        self._started = clock()
+        # When the first text of the current attempt arrived: streaming is measured from there, so an
+        # agent that thinks for a while and then answers at once still gives one event, not an edit.
+        self._started: float | None = None
         self._event_id: EventId | None = None
         self._shown = ""
         self._last_edit = 0.0
@@ -45,10 +47,10 @@ class StreamingReply:
         return self._event_id is not None
 
     def attempt_started(self) -> None:
-        """Until something is shown, `show_after_s` counts from the latest agent attempt: time spent waiting for
+        """Until something is shown, `show_after_s` counts within the latest agent attempt: time spent waiting for
         an unreachable agent is not time spent streaming, so a quick answer after a retry is still one event."""
         if self._event_id is None:
-            self._started = self._clock()
+            self._started = None
 
     async def grow(self, text: str) -> None:
         """The answer so far; shown when it has taken long enough, edited no more often than the policy allows."""
@@ -56,7 +58,9 @@ class StreamingReply:
         if not text.strip() or text == self._shown:
             return
         if self._event_id is None:
-            if now - self._started >= self._policy.show_after_s:
+            if self._started is None:
+                self._started = now
+            elif now - self._started >= self._policy.show_after_s:
                 await self._post(text)
             return
         if self._edits < self._policy.max_edits and now - self._last_edit >= self._policy.edit_interval_s:

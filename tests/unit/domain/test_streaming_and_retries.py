@@ -81,7 +81,7 @@ async def test_a_slow_answer_is_shown_early_then_edited_to_the_full_text() -> No
     await answer_with(world, platform, clock=platform.clock, streaming=policy)
 
     (reply,) = world.sender.sent
-    assert reply.text == "w0 w1 "  # shown once the answer had taken 2 s
+    assert reply.text == "w0 w1 w2 "  # shown once the answer had been streaming for 2 s (from its first text)
     assert 1 <= len(world.sender.edits) <= 3 + 1  # throttled edits, plus the final one
     assert world.sender.shown(EventId("$sent1")) == "".join(f"w{i} " for i in range(10))
 
@@ -124,8 +124,9 @@ async def test_a_retry_after_a_partly_shown_answer_edits_the_same_reply() -> Non
 
         async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
             self.calls += 1
-            self.clock.now += 5
             yield TextDelta(text="partial ")
+            self.clock.now += 5
+            yield TextDelta(text="more ")  # streaming for 5 s: shown now
             if self.calls == 1:
                 raise PlatformError("stream dropped")
             yield TextDelta(text="and complete")
@@ -137,7 +138,8 @@ async def test_a_retry_after_a_partly_shown_answer_edits_the_same_reply() -> Non
     )
     answers = [m for m in world.sender.sent if not m.notice]
     assert len(answers) == 1, "a retry must not post a second answer"
-    assert world.sender.shown(EventId("$sent1")) == "partial and complete"
+    assert answers[0].text == "partial more "
+    assert world.sender.shown(EventId("$sent1")) == "partial more and complete"
 
 
 async def test_time_waiting_for_an_unreachable_agent_does_not_count_as_streaming() -> None:
@@ -161,3 +163,21 @@ async def test_time_waiting_for_an_unreachable_agent_does_not_count_as_streaming
     await answer_with(world, platform, retry=InstantRetry(), clock=platform.clock)
     answers = [m.text for m in world.sender.sent if not m.notice]
     assert answers == ["quick answer"] and world.sender.edits == []
+
+
+async def test_an_agent_that_thinks_long_then_answers_at_once_gives_one_event() -> None:
+    world = build_world()
+
+    @dataclass
+    class Thinker(ScriptedPlatform):
+        clock: Clock = field(default_factory=Clock)
+
+        async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
+            self.clock.now += 20  # thinking
+            for word in ("all ", "at ", "once"):
+                yield TextDelta(text=word)
+            yield Done()
+
+    platform = Thinker()
+    await answer_with(world, platform, clock=platform.clock)
+    assert [m.text for m in world.sender.sent] == ["all at once"] and world.sender.edits == []
