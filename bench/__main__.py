@@ -1,0 +1,258 @@
+"""`uv run python -m bench [--quick]`: every phase, every bot, one local Synapse; a table and a JSON file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench import report
+from bench.bots import BenchBot
+from bench.diagnose import critical_path
+from bench.phases import LatencySeries, burst, latency, restart_empty
+from bench.proxy import CountingProxy
+from bench.rooms import PASSWORD, Person, baseline_person, bounded, register, surfaces_person
+from bootstrap.homeserver import LocalSynapse, free_port
+from tests.e2e.harness import REPO_ROOT
+
+RESULTS = Path(__file__).resolve().parent / "results"
+KINDS = ("nio", "mautrix", "surfaces")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a few messages and rooms: a smoke run of the harness")
+    parser.add_argument("--latency-messages", type=int, help="sequential messages (default 200, quick 20)")
+    parser.add_argument("--burst-users", type=int, help="default 10, quick 2")
+    parser.add_argument("--burst-rooms", type=int, help="rooms per user (default 5, quick 2)")
+    parser.add_argument("--burst-messages", type=int, help="messages per room (default 20, quick 5)")
+    parser.add_argument("--scale-users", type=int, help="users of the start-up phase (default 100, quick 4)")
+    parser.add_argument("--scale-rooms", type=int, help="chat rooms per user (default 10, quick 3)")
+    parser.add_argument("--quiet", type=float, help="seconds without an answer that end a burst (default 30, quick 5)")
+    parser.add_argument("--parallel", type=int, default=8, help="users onboarded at once while setting up")
+    parser.add_argument("--bots", default=",".join(KINDS), help="which bots, comma-separated (default: all)")
+    parser.add_argument("--skip-scale", action="store_true", help="no start-up-at-scale phase")
+    parser.add_argument(
+        "--count-requests",
+        action="store_true",
+        help="every bot talks to the homeserver through the counting proxy (diagnosis: it costs CPU too)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
+    args = parser.parse_args(argv)
+    full = {"latency_messages": 200, "burst_users": 10, "burst_rooms": 5, "burst_messages": 20}
+    full |= {"scale_users": 100, "scale_rooms": 10, "quiet": 30.0}
+    quick = {"latency_messages": 20, "burst_users": 2, "burst_rooms": 2, "burst_messages": 5}
+    quick |= {"scale_users": 4, "scale_rooms": 3, "quiet": 5.0}
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
+@dataclass
+class Contender:
+    """One bot with its users: people[0] for latency, the rest for the burst."""
+
+    kind: str
+    bot: BenchBot
+    people: list[Person]
+    out: dict[str, Any]
+    proxy: CountingProxy | None  # its own, with --count-requests
+
+
+async def prepare(kind: str, synapse: LocalSynapse, root: Path, args: Any) -> Contender:
+    (bot_id,) = await register(synapse, f"bot-{kind}", 1)
+    own_proxy = CountingProxy(synapse.url) if args.count_requests else None
+    if own_proxy is not None:
+        await own_proxy.start()
+    bot = BenchBot(kind, bot_id, PASSWORD, root / kind, own_proxy.url if own_proxy else synapse.url)
+    log(f"{kind}: starting")
+    out: dict[str, Any] = {"user_id": bot_id, "first_start_s": round(await bot.start(), 3)}
+    log(f"{kind}: ready, process {bot.pid}")
+    users = await register(synapse, f"{kind}-user", 1 + args.burst_users)
+    log(f"{kind}: {len(users)} users, setting up rooms")
+    people = await make_people(kind, synapse.url, bot_id, users, [1] + [args.burst_rooms] * args.burst_users, args)
+    for person in people:
+        await person.watch(bot_id)
+    return Contender(kind, bot, people, out, own_proxy)
+
+
+async def bench_bots(synapse: LocalSynapse, proxy: CountingProxy, root: Path, args: Any) -> dict[str, Any]:
+    """All bots up on fresh rooms; latency interleaved; then one burst at a time; then the small restart."""
+    contenders: list[Contender] = []
+    try:
+        for kind in args.bots.split(","):
+            contenders.append(await prepare(kind, synapse, root, args))
+        log(f"latency: {args.latency_messages} messages per bot, interleaved")
+        series = [LatencySeries(c.people[0], c.bot) for c in contenders]
+        results = await latency(series, args.latency_messages)
+        for contender, one, result in zip(contenders, series, results, strict=True):
+            contender.out["latency"] = result
+            if contender.proxy is not None:
+                result["critical_path"] = critical_path(contender.proxy.records, one.timings)
+            log(f"{contender.kind}: latency {result}")
+        load = args.burst_users * args.burst_rooms * args.burst_messages
+        for c in contenders:
+            log(f"{c.kind}: burst, {load} messages at once")
+            c.out["burst"] = await burst(
+                c.people[1:],
+                c.bot,
+                args.burst_messages,
+                args.quiet,
+                cap_s=1800,
+                homeserver_pid=homeserver_pid(),
+                proxy=c.proxy,
+            )
+            log(f"{c.kind}: burst {c.out['burst']}")
+        for c in contenders:
+            if c.kind == "surfaces":
+                c.out["startup_small"] = await restart_empty(c.bot, proxy)
+                log(f"{c.kind}: restart with an empty database {c.out['startup_small']}")
+    finally:
+        for c in contenders:
+            for person in c.people:
+                await person.close()
+            if c.bot.process.is_running():
+                await c.bot.stop()
+            if c.proxy is not None:
+                await c.proxy.stop()
+            c.out["peak_rss_mb"] = round(c.bot.peak_rss_mb, 1)
+    return {c.kind: c.out for c in contenders}
+
+
+async def make_people(kind: str, url: str, bot_id: str, users: list[str], rooms: list[int], args: Any) -> list[Person]:
+    make = surfaces_person if kind == "surfaces" else baseline_person
+    jobs = [lambda u=u, n=n: make(url, bot_id, u, n) for u, n in zip(users, rooms, strict=True)]
+    return await bounded(args.parallel, jobs)  # type: ignore[arg-type]
+
+
+async def bench_scale(synapse: LocalSynapse, proxy: CountingProxy, root: Path, args: Any) -> dict[str, Any]:
+    """Users × rooms created through the bot, then a restart with an empty database; peak RSS of both processes."""
+    (bot_id,) = await register(synapse, "bot-scale", 1)
+    bot = BenchBot("surfaces", bot_id, PASSWORD, root / "scale", synapse.url)
+    await bot.start()
+    users = await register(synapse, "scale-user", args.scale_users)
+    started = time.monotonic()
+    done = 0
+
+    async def one(user: str) -> int:
+        nonlocal done
+        try:
+            person = await surfaces_person(synapse.url, bot_id, user, args.scale_rooms)
+        except AssertionError as error:
+            log(f"scale: {user} failed: {str(error)[:200]}")
+            return 0
+        await person.close()
+        done += 1
+        if done % 10 == 0:
+            bot.sample()
+            log(f"scale: {done}/{len(users)} users onboarded, {time.monotonic() - started:.0f} s")
+        return len(person.rooms)
+
+    try:
+        created = await bounded(args.parallel, [lambda u=u: one(u) for u in users])  # type: ignore[misc]
+        setup_s = time.monotonic() - started
+        peak_while_creating = bot.peak_rss_mb
+        log(f"scale: {sum(created)} chat rooms in {setup_s:.0f} s; restarting with an empty database")
+        restart = await restart_empty(bot, proxy)
+    finally:
+        if bot.process.is_running():
+            await bot.stop()
+    return {
+        "user_id": bot_id,
+        "users": len(users),
+        "chat_rooms_created": sum(created),
+        "users_failed": sum(1 for c in created if c == 0),
+        "setup_s": round(setup_s, 1),
+        **restart,
+        "peak_rss_mb_creating": round(peak_while_creating, 1),
+        "peak_rss_mb_restarted": round(bot.peak_rss_mb, 1),
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="surfaces-bench-"))
+    log(f"working directory {root}")
+    synapse = LocalSynapse(root / "synapse", port=free_port())
+    await asyncio.to_thread(synapse.start)
+    proxy = CountingProxy(synapse.url)
+    await proxy.start()
+    started = time.monotonic()
+    results: dict[str, Any] = {"bots": {}}
+    try:
+        results["bots"] = await bench_bots(synapse, proxy, root, args)
+        if not args.skip_scale and "surfaces" in args.bots:
+            results["scale"] = await bench_scale(synapse, proxy, root, args)
+    finally:
+        log("stopping the homeserver")
+        await proxy.stop()
+        await asyncio.to_thread(synapse.stop)
+        if args.keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    results["run_seconds"] = round(time.monotonic() - started, 1)
+    return results
+
+
+def homeserver_pid() -> int | None:
+    """Our Synapse child process, found among this process's children."""
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "synapse.app.homeserver" in " ".join(child.cmdline()):
+                return child.pid
+        except psutil.Error:
+            continue
+    return None
+
+
+def source_commit() -> str | None:
+    """The commit benchmarked (BENCH_SOURCE_COMMIT for an exported tree), `+dirty` with local changes."""
+    if os.environ.get("BENCH_SOURCE_COMMIT"):
+        return os.environ["BENCH_SOURCE_COMMIT"]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.strip() else "")
+
+
+def log(text: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {text}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    results = asyncio.run(run(args))
+    results["settings"] = {k: v for k, v in vars(args).items() if k != "keep"}
+    results["source"] = source_commit()
+    results["machine"] = {
+        "cpus": psutil.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+    }
+    results["targets"] = report.targets(results)
+    print(report.table(results))
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{stamp}{'-quick' if args.quick else ''}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {path.relative_to(RESULTS.parent.parent)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Minimal echo bots the benchmark compares the product with; never part of the product."""

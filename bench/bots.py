@@ -1,0 +1,175 @@
+"""The three bots as processes, with the OS accounting the benchmark reads: CPU of the tree, peak RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+from bootstrap.homeserver import free_port
+from tests.e2e.harness import REPO_ROOT, BotProcess
+
+AGENTS_FILE = REPO_ROOT / "config" / "agents.yaml"
+BASELINES = Path(__file__).resolve().parent / "baselines"
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process and all its descendants alive now."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _status_kb(pid: int, field_name: str) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith(f"{field_name}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def tree_rss_mb(pid: int, field_name: str = "VmRSS") -> float:
+    """The largest resident memory in the tree (VmRSS now, or VmHWM, the peak so far): the bot's Python process."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    return max((_status_kb(proc.pid, field_name) for proc in procs), default=0) / 1024
+
+
+def tree_peak_rss_mb(pid: int) -> float:
+    """The high-water mark of resident memory (VmHWM) of the bot's Python process: a true peak, not a sample."""
+    return tree_rss_mb(pid, "VmHWM")
+
+
+@dataclass
+class BenchBot:
+    """One bot: `kind` is surfaces, nio or mautrix. `peak_rss_mb` is kept up to date by `sample()`."""
+
+    kind: str
+    user_id: str
+    password: str
+    root: Path
+    homeserver_url: str
+    process: BotProcess = field(init=False)
+    peak_rss_mb: float = 0.0
+    started_at: float = 0.0
+    ready_at: float = 0.0
+    # (seconds since process start, current RSS MB) while starting: where in start-up memory peaks.
+    rss_during_start: list[tuple[float, float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.process = BotProcess(self.env(self.homeserver_url), self.root / "bot.log", self.command())
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def command(self) -> list[str]:
+        if self.kind == "surfaces":
+            return ["uv", "run", "--no-sync", "surfaces", "run"]
+        return [sys.executable, str(BASELINES / f"{self.kind}_echo.py")]
+
+    def env(self, homeserver_url: str) -> dict[str, str]:
+        if self.kind == "surfaces":
+            # Exactly what an operator sets: SURFACES_* only, every feature at its default (all on).
+            return {
+                "SURFACES_HOMESERVER_URL": homeserver_url,
+                "SURFACES_USER_ID": self.user_id,
+                "SURFACES_PASSWORD": self.password,
+                "SURFACES_DATA_DIR": str(self.data_dir),
+                "SURFACES_WORKSPACE_DIR": str(self.root / "workspace"),
+                "SURFACES_AGENTS_FILE": str(AGENTS_FILE),
+                "SURFACES_HTTP_PORT": str(free_port()),
+            }
+        return {
+            "BENCH_HOMESERVER": homeserver_url,
+            "BENCH_USER_ID": self.user_id,
+            "BENCH_PASSWORD": self.password,
+            "BENCH_READY_FILE": str(self.root / "ready"),
+        }
+
+    @property
+    def pid(self) -> int:
+        proc = self.process._proc  # the harness keeps the Popen private; the OS accounting needs its pid
+        assert proc is not None, "bot not started"
+        return proc.pid
+
+    def use_homeserver(self, url: str) -> None:
+        """Points the next start at another URL (the counting proxy); the kept session stays valid."""
+        assert self.kind == "surfaces", "only the surfaces bot is restarted"
+        self.process.env = {**self.process.env, "SURFACES_HOMESERVER_URL": url}
+
+    async def start(self, limit_s: float = 600) -> float:
+        """Starts the process and waits until it is ready; returns seconds from process start to ready."""
+        (self.root / "ready").unlink(missing_ok=True)
+        self.peak_rss_mb = 0.0
+        self.rss_during_start = []
+        self.started_at = time.monotonic()
+        self.process.start()
+        deadline = self.started_at + limit_s
+        async with aiohttp.ClientSession() as session:
+            while not await self._is_ready(session):
+                if not self.process.is_running():
+                    raise RuntimeError(f"{self.kind} bot exited:\n{self.process.log_tail()}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.kind} bot not ready after {limit_s} s:\n{self.process.log_tail()}")
+                self.sample()
+                now = round(time.monotonic() - self.started_at, 2)
+                self.rss_during_start.append((now, round(tree_rss_mb(self.pid), 1)))
+                await asyncio.sleep(0.02)
+        self.ready_at = time.monotonic()
+        self.sample()
+        return self.ready_at - self.started_at
+
+    async def _is_ready(self, session: aiohttp.ClientSession) -> bool:
+        if self.kind != "surfaces":
+            return (self.root / "ready").exists()
+        try:
+            async with session.get(f"http://127.0.0.1:{self.process.http_port}/ready") as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    def sample(self) -> None:
+        if self.process.is_running():
+            self.peak_rss_mb = max(self.peak_rss_mb, tree_peak_rss_mb(self.pid))
+
+    def rss_now_mb(self) -> float:
+        return tree_rss_mb(self.pid) if self.process.is_running() else 0.0
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.pid) if self.process.is_running() else 0.0
+
+    async def stop(self) -> None:
+        self.sample()
+        await asyncio.to_thread(self.process.stop, 60)
+
+    def delete_database(self) -> None:
+        """The SQLite index only: the kept session (token, device) stays, as after a lost volume of data."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            (self.data_dir / f"surfaces.db{suffix}").unlink(missing_ok=True)
+
+    def wipe(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

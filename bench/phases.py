@@ -1,0 +1,254 @@
+"""The measured phases: latency, burst, start-up with an empty database, and the bare full-state sync floor."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import statistics
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+import psutil
+
+from adapters.matrix.sync_loop import sync_filter
+from bench.bots import BenchBot, tree_cpu_seconds
+from bench.matrix import LeanClient, reply_target
+from bench.proxy import CountingProxy
+from bench.rooms import PASSWORD, Person
+from bootstrap.settings import Settings
+
+Json = dict[str, Any]
+WARM_UP = 5  # messages before the latency series, not counted: connections, the first answer's room title
+ANSWER_TIMEOUT_S = 30.0
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+async def answer_counts(person: Person, bot_user_id: str, sent: set[str]) -> Counter[str]:
+    """From the rooms' histories (not the sync): how many answers of the bot reply to each event sent."""
+    counts: Counter[str] = Counter()
+    for room_id in person.rooms:
+        for event in await person.client.messages_from(room_id, bot_user_id):
+            target = reply_target(event)
+            if target in sent:
+                counts[target] += 1
+    return counts
+
+
+def exactly_once(counts: Counter[str], sent: set[str]) -> Json:
+    answered = sum(1 for event_id in sent if counts[event_id] >= 1)
+    duplicates = sum(counts[event_id] - 1 for event_id in sent if counts[event_id] > 1)
+    return {"sent": len(sent), "answered": answered, "duplicates": duplicates}
+
+
+class LatencySeries:
+    """Sequential messages in one room: each is sent once the answer to the previous one has arrived.
+
+    The series of the three bots are interleaved message by message by the caller, so that a neighbour's
+    load on a shared machine falls on all of them alike; one message is in flight at a time.
+    """
+
+    def __init__(self, person: Person, bot: BenchBot) -> None:
+        assert person.watcher is not None
+        self.person, self.watcher, self.bot = person, person.watcher, bot
+        self.tag = uuid.uuid4().hex[:6]
+        self.round_trips: list[float] = []
+        self.sent: set[str] = set()
+        self.timings: list[tuple[float, float, float]] = []  # (sent at, send returned at, answer seen at)
+
+    async def one(self, number: int) -> None:
+        """Message `number`; negative numbers are the warm-up, not counted."""
+        started = time.monotonic()
+        event_id = await self.person.client.send_text(self.person.rooms[0], f"latency {self.tag} {number}")
+        put_done = time.monotonic()
+        arrived = await self.watcher.answer_time(event_id, ANSWER_TIMEOUT_S)
+        if number < 0:
+            return
+        self.sent.add(event_id)
+        if arrived is not None:
+            self.round_trips.append(arrived - started)
+            self.timings.append((started, put_done, arrived))
+
+    async def result(self) -> Json:
+        self.bot.sample()
+        counts = exactly_once(await answer_counts(self.person, self.bot.user_id, self.sent), self.sent)
+        trips = self.round_trips
+        return {
+            **counts,
+            "answered_in_time": len(trips),
+            "p50_ms": _ms(percentile(trips, 0.50)),
+            "p95_ms": _ms(percentile(trips, 0.95)),
+            "mean_ms": _ms(statistics.fmean(trips) if trips else None),
+            "max_ms": _ms(max(trips, default=None)),
+        }
+
+
+async def latency(series: list[LatencySeries], messages: int) -> list[Json]:
+    """Round-robin over the bots, the starting bot rotating each round; one message in flight at a time."""
+    for number in range(-WARM_UP, messages):
+        shift = number % len(series)
+        for one in series[shift:] + series[:shift]:
+            await one.one(number)
+    return [await one.result() for one in series]
+
+
+async def burst(
+    people: list[Person],
+    bot: BenchBot,
+    per_room: int,
+    quiet_s: float,
+    cap_s: float,
+    homeserver_pid: int | None = None,
+    proxy: CountingProxy | None = None,
+) -> Json:
+    """Every user sends `per_room` messages into each of their rooms, all at once; then wait for quiet.
+
+    With `proxy` (the bot talking to the homeserver through it) the bot's requests are counted by endpoint.
+    """
+    tag = uuid.uuid4().hex[:6]
+    jobs = [
+        (person, person.client.send_text(room, f"burst {tag} u{u} r{r} m{m}"))
+        for u, person in enumerate(people)
+        for r, room in enumerate(person.rooms)
+        for m in range(per_room)
+    ]
+    cpu_before, machine_before = bot.cpu_seconds(), machine_busy_seconds()
+    homeserver_before = tree_cpu_seconds(homeserver_pid) if homeserver_pid else 0.0
+    started = time.monotonic()
+    results = await asyncio.gather(*(send for _, send in jobs), return_exceptions=True)
+    sent_done = time.monotonic()
+    sent_by: dict[int, set[str]] = {id(p): set() for p in people}
+    for (person, _), result in zip(jobs, results, strict=True):
+        if isinstance(result, str):
+            sent_by[id(person)].add(result)
+    send_errors = [str(r) for r in results if isinstance(r, BaseException)]
+    await _until_quiet(people, bot, sent_done, quiet_s, started + cap_s)
+    cpu = bot.cpu_seconds() - cpu_before
+    machine = machine_busy_seconds() - machine_before
+    homeserver = tree_cpu_seconds(homeserver_pid) - homeserver_before if homeserver_pid else None
+    window = time.monotonic() - started
+    requests = proxy.between(started, time.monotonic()) if proxy is not None else None
+    bot.sample()
+    counts: Counter[str] = Counter()
+    for person in people:
+        counts.update(await answer_counts(person, bot.user_id, sent_by[id(person)]))
+    all_sent = set().union(*sent_by.values())
+    firsts = [
+        person.watcher.arrivals[event_id][0]
+        for person in people
+        if person.watcher is not None
+        for event_id in sent_by[id(person)]
+        if person.watcher.arrivals.get(event_id)
+    ]
+    result = exactly_once(counts, all_sent)
+    to_last = (max(firsts) - started) if firsts else None
+    answered = result["answered"]
+    return {
+        **result,
+        "attempted": len(jobs),
+        "send_errors": len(send_errors),
+        "send_error_sample": send_errors[:3],
+        "seconds_to_send_all": round(sent_done - started, 3),
+        "seconds_to_last_answer": _round(to_last),
+        "answered_per_s": _round(answered / to_last if to_last else None),
+        "bot_cpu_s": round(cpu, 3),
+        "cpu_ms_per_answered": _round(1000 * cpu / answered if answered else None),
+        "cpu_ms_per_sent": _round(1000 * cpu / len(all_sent) if all_sent else None),
+        "homeserver_cpu_ms_per_sent": _round(1000 * homeserver / len(all_sent) if homeserver and all_sent else None),
+        "bot_requests_by_endpoint": dict(requests.most_common()) if requests is not None else None,
+        # How busy the whole machine was (all CPUs, every process): neighbours show up here.
+        "machine_busy_cpu_share": round(machine / window / (psutil.cpu_count() or 1), 2),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "watcher_limited_timelines": sum(p.watcher.limited_timelines for p in people if p.watcher),
+    }
+
+
+async def _until_quiet(people: list[Person], bot: BenchBot, sent_done: float, quiet_s: float, cap: float) -> None:
+    """Returns once no answer has arrived for `quiet_s` seconds (or at the hard cap, which is reported)."""
+    while time.monotonic() < cap:
+        last = max([sent_done, *(p.watcher.last_arrival or 0.0 for p in people if p.watcher)])
+        if time.monotonic() - last >= quiet_s:
+            return
+        bot.sample()
+        await asyncio.sleep(0.5)
+
+
+async def bare_sync(proxy: CountingProxy, bot: BenchBot, repeats: int = 3) -> Json:
+    """The floor: one full-state initial sync of the bot account (its own filter; a new device, so no cache)."""
+    client = await LeanClient.login(proxy.url, bot.user_id, PASSWORD, device="bench-floor")
+    bot_filter = sync_filter(Settings.model_fields["sync_timeline_limit"].default)
+    try:
+        timings, rooms = [], 0
+        for attempt in range(repeats):
+            started = time.monotonic()
+            # A distinct timeout each time: Synapse caches /sync answers keyed on it.
+            data = await client.sync(None, 1000 + attempt, bot_filter, full_state=True)
+            timings.append(time.monotonic() - started)
+            rooms = len(data.get("rooms", {}).get("join", {}))
+        started = time.monotonic()
+        await client.sync(None, 2000, {}, full_state=True)
+        unfiltered = time.monotonic() - started
+    finally:
+        await client.close()
+    return {
+        "rooms_joined": rooms,
+        "seconds": round(statistics.median(timings), 3),
+        "seconds_each": [round(t, 3) for t in timings],
+        "seconds_default_filter": round(unfiltered, 3),
+    }
+
+
+async def restart_empty(bot: BenchBot, proxy: CountingProxy) -> Json:
+    """Stop, measure the floor, delete the database, start through the counting proxy: seconds and requests."""
+    await bot.stop()
+    floor = await bare_sync(proxy, bot)
+    bot.delete_database()
+    bot.use_homeserver(proxy.url)
+    seconds = await bot.start()
+    requests = proxy.between(bot.started_at, bot.ready_at)
+    largest = proxy.largest_response(bot.started_at, bot.ready_at)
+    await asyncio.sleep(2)  # settled: what stays resident after start-up, against the peak
+    bot.sample()
+    return {
+        "seconds_to_ready": round(seconds, 3),
+        "floor": floor,
+        "ratio_to_floor": round(seconds / floor["seconds"], 2) if floor["seconds"] else None,
+        "requests": sum(requests.values()),
+        "requests_by_endpoint": dict(requests.most_common()),
+        "largest_response": {"endpoint": largest[0], "bytes": largest[1]} if largest else None,
+        "peak_rss_mb": round(bot.peak_rss_mb, 1),
+        "rss_mb_2s_after_ready": round(bot.rss_now_mb(), 1),
+        "rss_during_start": _every_nth(bot.rss_during_start, 40),
+    }
+
+
+def _every_nth(samples: list[tuple[float, float]], keep: int) -> list[tuple[float, float]]:
+    """About `keep` samples spread over the series, with the peak always among them."""
+    if len(samples) <= keep:
+        return samples
+    step = len(samples) / keep
+    kept = {samples[int(i * step)] for i in range(keep)} | {max(samples, key=lambda s: s[1]), samples[-1]}
+    return sorted(kept)
+
+
+def machine_busy_seconds() -> float:
+    times = psutil.cpu_times()
+    busy = ("user", "nice", "system", "irq", "softirq", "steal")  # guest time is already in user and nice
+    return float(sum(getattr(times, name, 0.0) for name in busy))
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
