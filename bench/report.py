@@ -112,10 +112,23 @@ def table(results: Json) -> str:
     row("burst: s to last answer", [_get(bots[k], "burst", "seconds_to_last_answer") for k in kinds])
     row("burst: answered msgs/s", [_get(bots[k], "burst", "answered_per_s") for k in kinds])
     row("burst: CPU ms / answered msg", [_get(bots[k], "burst", "cpu_ms_per_answered") for k in kinds])
+    row("burst: homeserver CPU ms / msg", [_get(bots[k], "burst", "homeserver_cpu_ms_per_sent") for k in kinds])
     row("peak RSS, latency+burst (MB)", [bots[k].get("peak_rss_mb") for k in kinds])
-    lines = _grid(rows)
+    lines = _grid(rows) + _critical_path_lines(bots, kinds)
     lines += ["", *_startup_lines(results), "", *_grid([["target", "value", "limit", "met"], *_target_rows(results)])]
     return "\n".join(lines)
+
+
+def _critical_path_lines(bots: Json, kinds: list[str]) -> list[str]:
+    """With --count-requests: the median latency round trip of each bot, step by step (ms)."""
+    lines = []
+    for kind in kinds:
+        path = _get(bots[kind], "latency", "critical_path")
+        if path and path.get("median_ms"):
+            steps = ", ".join(f"{name} {ms}" for name, ms in path["median_ms"].items())
+            syncs, count = next(iter(path["bot_syncs_per_message"].items()))
+            lines.append(f"{kind} round trip, median ms ({syncs} bot syncs per message in {count}): {steps}")
+    return ["", *lines] if lines else []
 
 
 def _startup_lines(results: Json) -> list[str]:
