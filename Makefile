@@ -27,3 +27,8 @@ e2e: uv
 
 test: lint
 	$(UV) run pytest
+
+# The benchmark of the README's Performance section (about 15 minutes); `make bench ARGS=--quick` for a smoke run.
+.PHONY: bench
+bench: uv
+	$(UV) run python -m bench $(ARGS)

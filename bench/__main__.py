@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> None:
         "python": platform.python_version(),
     }
     results["targets"] = report.targets(results)
+    if args.quick:
+        print("quick run: a smoke test of the harness; its figures judge no target")
     print(report.table(results))
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{stamp}{'-quick' if args.quick else ''}.json"

@@ -9,6 +9,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import psutil
@@ -33,21 +34,28 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-async def answer_counts(person: Person, bot_user_id: str, sent: set[str]) -> Counter[str]:
-    """From the rooms' histories (not the sync): how many answers of the bot reply to each event sent."""
-    counts: Counter[str] = Counter()
+async def answer_counts(person: Person, bot_user_id: str, sent: dict[str, str]) -> tuple[Counter[str], int]:
+    """From the rooms' histories (not the sync): how many echoes of the bot reply to each event sent
+    (`sent`: event id → text), and how many of its replies to them are something else (a notice)."""
+    echoes: Counter[str] = Counter()
+    others = 0
     for room_id in person.rooms:
         for event in await person.client.messages_from(room_id, bot_user_id):
             target = reply_target(event)
-            if target in sent:
-                counts[target] += 1
-    return counts
+            if target not in sent:
+                continue
+            if event.get("content", {}).get("body") == sent[target]:
+                echoes[target] += 1
+            else:
+                others += 1
+    return echoes, others
 
 
-def exactly_once(counts: Counter[str], sent: set[str]) -> Json:
+def exactly_once(counts: Counter[str], sent: Iterable[str], other_replies: int = 0) -> Json:
+    sent = list(sent)
     answered = sum(1 for event_id in sent if counts[event_id] >= 1)
     duplicates = sum(counts[event_id] - 1 for event_id in sent if counts[event_id] > 1)
-    return {"sent": len(sent), "answered": answered, "duplicates": duplicates}
+    return {"sent": len(sent), "answered": answered, "duplicates": duplicates, "other_replies": other_replies}
 
 
 class LatencySeries:
@@ -62,25 +70,27 @@ class LatencySeries:
         self.person, self.watcher, self.bot = person, person.watcher, bot
         self.tag = uuid.uuid4().hex[:6]
         self.round_trips: list[float] = []
-        self.sent: set[str] = set()
+        self.sent: dict[str, str] = {}  # event id → text
         self.timings: list[tuple[float, float, float]] = []  # (sent at, send returned at, answer seen at)
 
     async def one(self, number: int) -> None:
         """Message `number`; negative numbers are the warm-up, not counted."""
         started = time.monotonic()
-        event_id = await self.person.client.send_text(self.person.rooms[0], f"latency {self.tag} {number}")
+        text = f"latency {self.tag} {number}"
+        event_id = await self.person.client.send_text(self.person.rooms[0], text)
         put_done = time.monotonic()
         arrived = await self.watcher.answer_time(event_id, ANSWER_TIMEOUT_S)
         if number < 0:
             return
-        self.sent.add(event_id)
+        self.sent[event_id] = text
         if arrived is not None:
             self.round_trips.append(arrived - started)
             self.timings.append((started, put_done, arrived))
 
     async def result(self) -> Json:
         self.bot.sample()
-        counts = exactly_once(await answer_counts(self.person, self.bot.user_id, self.sent), self.sent)
+        echoes, others = await answer_counts(self.person, self.bot.user_id, self.sent)
+        counts = exactly_once(echoes, self.sent, others)
         trips = self.round_trips
         return {
             **counts,
@@ -115,21 +125,22 @@ async def burst(
     With `proxy` (the bot talking to the homeserver through it) the bot's requests are counted by endpoint.
     """
     tag = uuid.uuid4().hex[:6]
-    jobs = [
-        (person, person.client.send_text(room, f"burst {tag} u{u} r{r} m{m}"))
+    texts = [
+        (person, room, f"burst {tag} u{u} r{r} m{m}")
         for u, person in enumerate(people)
         for r, room in enumerate(person.rooms)
         for m in range(per_room)
     ]
+    jobs = [(person, text, person.client.send_text(room, text)) for person, room, text in texts]
     cpu_before, machine_before = bot.cpu_seconds(), machine_busy_seconds()
     homeserver_before = tree_cpu_seconds(homeserver_pid) if homeserver_pid else 0.0
     started = time.monotonic()
-    results = await asyncio.gather(*(send for _, send in jobs), return_exceptions=True)
+    results = await asyncio.gather(*(send for _, _, send in jobs), return_exceptions=True)
     sent_done = time.monotonic()
-    sent_by: dict[int, set[str]] = {id(p): set() for p in people}
-    for (person, _), result in zip(jobs, results, strict=True):
+    sent_by: dict[int, dict[str, str]] = {id(p): {} for p in people}  # event id → text, per person
+    for (person, text, _), result in zip(jobs, results, strict=True):
         if isinstance(result, str):
-            sent_by[id(person)].add(result)
+            sent_by[id(person)][result] = text
     send_errors = [str(r) for r in results if isinstance(r, BaseException)]
     await _until_quiet(people, bot, sent_done, quiet_s, started + cap_s)
     cpu = bot.cpu_seconds() - cpu_before
@@ -139,9 +150,12 @@ async def burst(
     requests = proxy.between(started, time.monotonic()) if proxy is not None else None
     bot.sample()
     counts: Counter[str] = Counter()
+    others = 0
     for person in people:
-        counts.update(await answer_counts(person, bot.user_id, sent_by[id(person)]))
-    all_sent = set().union(*sent_by.values())
+        echoes, other = await answer_counts(person, bot.user_id, sent_by[id(person)])
+        counts.update(echoes)
+        others += other
+    all_sent = {event_id for sent in sent_by.values() for event_id in sent}
     firsts = [
         person.watcher.arrivals[event_id][0]
         for person in people
@@ -149,7 +163,7 @@ async def burst(
         for event_id in sent_by[id(person)]
         if person.watcher.arrivals.get(event_id)
     ]
-    result = exactly_once(counts, all_sent)
+    result = exactly_once(counts, all_sent, others)
     to_last = (max(firsts) - started) if firsts else None
     answered = result["answered"]
     return {

@@ -46,7 +46,12 @@ async def test_bench_harness_counts_requests_judges_targets_and_renders_a_table(
         "PUT /v3/rooms/{id}/send/m.room.message/{key}"
     )
     assert percentile([3.0, 1.0, 2.0, 4.0], 0.5) == 2.0
-    assert exactly_once(Counter({"$a": 2, "$b": 1}), {"$a", "$b", "$c"}) == {"sent": 3, "answered": 2, "duplicates": 1}
+    assert exactly_once(Counter({"$a": 2, "$b": 1}), {"$a", "$b", "$c"}) == {
+        "sent": 3,
+        "answered": 2,
+        "duplicates": 1,
+        "other_replies": 0,
+    }
     assert parse_args(["--quick"]).burst_users == 2
 
     results: dict[str, object] = {
