@@ -20,8 +20,8 @@ def archive_label(chat_id: str) -> str:
     return f"archived-{chat_id.lower()}"
 
 
-class ArchiveChat:
-    """Unlinks the room from the Space; the rooms stays, marked archived, its upstream chat closed."""
+class _ArchiveCommand:
+    """What `!archive` and `!restore` both need."""
 
     def __init__(
         self,
@@ -36,6 +36,10 @@ class ArchiveChat:
         self._platform = platform
         self._rebind = rebind
         self._catalog = catalog
+
+
+class ArchiveChat(_ArchiveCommand):
+    """Unlinks the room from the Space; the rooms stays, marked archived, its upstream chat closed."""
 
     async def execute(self, request: CommandRequest) -> str:
         room = chat_room(request)
@@ -70,22 +74,8 @@ class ArchiveChat:
             await uow.commit()
 
 
-class RestoreChat:
+class RestoreChat(_ArchiveCommand):
     """Links the room back into the Space under a new platform_chat_id seeded from its archived context."""
-
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        topology: ChatTopology,
-        platform: PlatformClient,
-        rebind: RebindRoom,
-        catalog: Catalog,
-    ) -> None:
-        self._uow = uow
-        self._topology = topology
-        self._platform = platform
-        self._rebind = rebind
-        self._catalog = catalog
 
     async def execute(self, request: CommandRequest) -> str:
         room = chat_room(request)
