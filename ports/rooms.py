@@ -13,6 +13,10 @@ class RoomRepository(Protocol):
 
     async def save(self, room: ChatRoom) -> None: ...
 
+    async def count_answer(self, room_id: RoomId) -> None:
+        """Adds one to the room's count of answered messages, without reading the room; unknown ids are ignored."""
+        ...
+
     async def for_owner(self, owner: UserId) -> list[ChatRoom]:
         """The owner's rooms, archived ones included, by chat number."""
         ...

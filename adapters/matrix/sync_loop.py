@@ -29,9 +29,16 @@ SYNC_DEADLINE_S: Final = 120.0
 
 def sync_filter(timeline_limit: int) -> dict[str, Any]:
     # A timeline limit well above Synapse's default 10 keeps bursts out of `limited` gaps;
-    # lazy-loaded members keep full-state syncs small.
+    # lazy-loaded members keep full-state syncs small. Typing notices, receipts and room account data
+    # are never read: filtered out, they no longer wake the long poll (each typing change by anyone,
+    # the bot included, would otherwise cost a sync round trip).
     return {
-        "room": {"timeline": {"limit": timeline_limit}, "state": {"lazy_load_members": True}},
+        "room": {
+            "timeline": {"limit": timeline_limit},
+            "state": {"lazy_load_members": True},
+            "ephemeral": {"types": []},
+            "account_data": {"types": []},
+        },
         "presence": {"types": []},
     }
 

@@ -1,6 +1,6 @@
 """The chat rooms, each bound to one upstream conversation."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.tables import RoomRow
@@ -26,6 +26,12 @@ class SqlAlchemyRoomRepository(RoomRepository):
 
     async def save(self, room: ChatRoom) -> None:
         await self._session.merge(_to_row(room))
+
+    async def count_answer(self, room_id: RoomId) -> None:
+        # Incremented in SQL: no read, no ORM merge, and two writers cannot lose a count.
+        await self._session.execute(
+            update(RoomRow).where(RoomRow.room_id == room_id).values(message_count=RoomRow.message_count + 1)
+        )
 
     async def for_owner(self, owner: UserId) -> list[ChatRoom]:
         query = select(RoomRow).where(RoomRow.owner == owner).order_by(RoomRow.chat_number)

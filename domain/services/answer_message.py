@@ -15,6 +15,7 @@ from domain.model.staged_file import StagedFile
 from domain.services.post_agent_files import PostAgentFiles
 from domain.services.streaming_reply import StreamingPolicy, StreamingReply
 from domain.services.title_room import TitleRoom
+from domain.services.typing_notice import TypingNotice
 from ports.messenger import MessageSender
 from ports.platform import PlatformClient, PlatformError
 from ports.retry import RetryRunner
@@ -76,9 +77,17 @@ class AnswerMessage:
         self._streaming = streaming or StreamingPolicy()
         self._clock = clock
 
-    async def execute(self, message: IncomingText, room: ChatRoom, attachments: tuple[Attachment, ...] = ()) -> None:
-        async with self._uow() as uow:
-            staged = await uow.staged_files.for_room(room.room_id)
+    async def execute(
+        self,
+        message: IncomingText,
+        room: ChatRoom,
+        attachments: tuple[Attachment, ...] = (),
+        staged: list[StagedFile] | None = None,
+    ) -> None:
+        """`staged` are the room's staged files when the caller has already read them in its own transaction."""
+        if staged is None:
+            async with self._uow() as uow:
+                staged = await uow.staged_files.for_room(room.room_id)
         request = AgentRequest(
             agent_id=room.context.agent_id,
             platform_chat_id=room.context.platform_chat_id,
@@ -90,11 +99,8 @@ class AnswerMessage:
         reply = StreamingReply(
             self._sender, room.room_id, message.event_id, reply_txn_id(message), self._streaming, self._clock
         )
-        await self._sender.set_typing(room.room_id, True)
-        try:
+        async with TypingNotice(self._sender, room.room_id, self._streaming.typing_after_s):
             answer = await self._ask_with_retries(request, message, reply)
-        finally:
-            await self._sender.set_typing(room.room_id, False)
         if answer.failure is None and not reply.posted and self._title is not None and self._title.wants_title(room):
             # Titled before the reply is posted, so whoever sees the answer sees the title too.
             await self._title.execute(room, message.body, answer.text)
@@ -151,11 +157,10 @@ class AnswerMessage:
         return answer
 
     async def _record_answered(self, message: IncomingText, room: ChatRoom, taken: list[StagedFile]) -> None:
+        # One transaction of plain UPDATEs: this runs for every answer, so it reads nothing back.
         async with self._uow() as uow:
             await uow.inbox.mark_done(message.event_id)
-            await uow.staged_files.remove(room.room_id, [s.event_id for s in taken])
-            stored = await uow.rooms.get(room.room_id)
-            if stored is not None:
-                stored.message_count += 1
-                await uow.rooms.save(stored)
+            if taken:
+                await uow.staged_files.remove(room.room_id, [s.event_id for s in taken])
+            await uow.rooms.count_answer(room.room_id)
             await uow.commit()

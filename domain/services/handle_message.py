@@ -46,11 +46,20 @@ class HandleMessage:
         self._flood = flood
 
     async def execute(self, message: UserMessage) -> None:
+        command = parse_command(message.body) if isinstance(message, IncomingText) else None
+        # Everything this message needs from the database, in one transaction: it runs for every message.
         async with self._uow() as uow:
             if await uow.inbox.is_done(message.event_id):
                 return
             room = await uow.rooms.get(message.room_id)
-        command = parse_command(message.body) if isinstance(message, IncomingText) else None
+            for_agent = (
+                room is not None
+                and room.is_active
+                and message.sender == room.owner
+                and command is None
+                and isinstance(message, IncomingText)
+            )
+            staged = await uow.staged_files.for_room(message.room_id) if for_agent else None
         if room is None:
             await self._lobby(message, command)
         elif message.sender != room.owner:
@@ -65,7 +74,7 @@ class HandleMessage:
         elif command is not None:
             await self._reply(message, await self._commands.execute(message, room, command))
         else:
-            await self._answer.execute(message, room)
+            await self._answer.execute(message, room, staged=staged)
             return
         await self._mark_done(message)
 

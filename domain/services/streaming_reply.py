@@ -9,8 +9,10 @@ from ports.messenger import MessageSender
 
 @dataclass(frozen=True, kw_only=True)
 class StreamingPolicy:
-    """A quick answer is one event; a slow one appears after `show_after_s`, then at most `max_edits` edits."""
+    """A quick answer is one event; a slow one appears after `show_after_s`, then at most `max_edits` edits.
+    Typing is shown once the agent has taken `typing_after_s` without finishing."""
 
+    typing_after_s: float = 0.5
     show_after_s: float = 1.5
     edit_interval_s: float = 1.0
     max_edits: int = 20

@@ -38,7 +38,7 @@ async def test_owner_text_goes_to_the_rooms_agent_and_is_answered_as_a_reply(wor
     assert request.platform_chat_id == room.context.platform_chat_id and request.text == "hello"
     (reply,) = world.sender.sent
     assert reply.reply_to == message.event_id and reply.text == "ok"
-    assert world.sender.typing == [(room.room_id, True), (room.room_id, False)]
+    assert world.sender.typing == []  # answered at once: no typing notice to flash
     async with world.uow() as uow:
         assert await uow.inbox.is_done(message.event_id)
         stored = await uow.rooms.get(room.room_id)

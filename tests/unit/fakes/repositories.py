@@ -130,6 +130,11 @@ class FakeRoomRepository(RoomRepository):
     async def save(self, room: ChatRoom) -> None:
         self._rooms.put(room.room_id, room)
 
+    async def count_answer(self, room_id: RoomId) -> None:
+        room = self._rooms.get(room_id)
+        if room is not None:
+            self._rooms.put(room_id, replace(room, message_count=room.message_count + 1))
+
     async def for_owner(self, owner: UserId) -> list[ChatRoom]:
         mine = [room for room in self._rooms.values() if room.owner == owner]
         return sorted(mine, key=lambda room: (room.chat_number, room.room_id))

@@ -172,6 +172,8 @@ async def test_without_a_stored_token_nothing_is_backfilled_or_replayed() -> Non
     assert client.sync_calls[0]["since"] is None and client.sync_calls[0]["full_state"] is True
     assert client.sync_calls[0]["sync_filter"]["room"]["timeline"] == {"limit": 5}
     assert client.sync_calls[0]["sync_filter"]["room"]["state"] == {"lazy_load_members": True}
+    # Typing and receipts would wake the long poll for nothing.
+    assert client.sync_calls[0]["sync_filter"]["room"]["ephemeral"] == {"types": []}
 
 
 async def test_a_page_bound_truncates_and_says_so(

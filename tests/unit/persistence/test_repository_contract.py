@@ -111,6 +111,30 @@ async def test_saved_room_keeps_rotated_context_and_status(uow_factory: UnitOfWo
         assert asdict(present(await uow.rooms.get(room.room_id))) == asdict(room)
 
 
+async def test_count_answer_adds_one_and_ignores_unknown_rooms(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.rooms.add(a_room())
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.rooms.count_answer(RoomId("!r1:example.org"))
+        await uow.rooms.count_answer(RoomId("!r1:example.org"))
+        await uow.rooms.count_answer(RoomId("!unknown:example.org"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert present(await uow.rooms.get(RoomId("!r1:example.org"))).message_count == 7 + 2
+        assert await uow.rooms.get(RoomId("!unknown:example.org")) is None
+
+
+async def test_count_answer_not_committed_is_not_kept(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.rooms.add(a_room())
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.rooms.count_answer(RoomId("!r1:example.org"))
+    async with uow_factory() as uow:
+        assert present(await uow.rooms.get(RoomId("!r1:example.org"))).message_count == 7
+
+
 async def test_entity_changed_without_save_is_not_kept(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         await uow.rooms.add(a_room())
