@@ -12,15 +12,18 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from adapters.persistence.inline_sqlite import inline_connector
+
 # WAL lets readers proceed while one task writes; NORMAL is durable enough under WAL
-# (a power cut may lose the last commits, never corrupt the file); busy_timeout makes a
-# second writer wait instead of failing at once with "database is locked".
+# (a power cut may lose the last commits, never corrupt the file).
 SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("journal_mode", "WAL"),
     ("synchronous", "NORMAL"),
     ("foreign_keys", "ON"),
-    ("busy_timeout", "5000"),
 )
+# How long a statement waits for another connection's lock before "database is locked" (SQLite's
+# busy_timeout, kept by the inline driver without blocking the event loop).
+SQLITE_BUSY_TIMEOUT_S = 5.0
 
 
 def default_sqlite_url(data_dir: Path) -> str:
@@ -35,7 +38,9 @@ def make_engine(url: str) -> AsyncEngine:
         # pool_pre_ping: a server restart must not leave the bot holding dead connections.
         return create_async_engine(url, pool_pre_ping=True)
     _ensure_sqlite_directory(parsed.database)
-    engine = create_async_engine(url)
+    # SQLite on the event loop's thread instead of aiosqlite's worker threads: see inline_sqlite.
+    connect = inline_connector(parsed.database or ":memory:", SQLITE_BUSY_TIMEOUT_S)
+    engine = create_async_engine(url, async_creator=connect)
     event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     return engine
 

@@ -4,12 +4,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Insert, exists, select, update
+from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.tables import InboxRow
+from adapters.persistence.tables import INBOX, InboxRow
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingFile, IncomingText, MediaKind, UserMessage
 from ports.inbox import Inbox
@@ -35,24 +35,20 @@ class SqlAlchemyInbox(Inbox):
             "done": False,
             **_kind_and_payload(message),
         }
-        statement = _insert_unless_known(self._session.get_bind().dialect.name, values)
+        statement = _insert_unless_known(self._session.get_bind().dialect.name)
         if statement is None:
             return await self._record_in_savepoint(values)
         # RETURNING yields a row only when the INSERT was not skipped as a duplicate.
-        result = await self._session.execute(statement.returning(InboxRow.event_id))
+        result = await self._session.execute(statement, values)
         return result.first() is not None
 
     async def is_done(self, event_id: EventId) -> bool:
-        query = select(exists().where(InboxRow.event_id == event_id, InboxRow.done))
-        return bool(await self._session.scalar(query))
+        row = (await self._session.execute(_IS_DONE, {"b_event_id": event_id})).first()
+        return row is not None and bool(row.done)
 
     async def mark_done(self, event_id: EventId) -> None:
         # Unknown event ids are ignored: there is nothing to answer for them.
-        await self._session.execute(
-            update(InboxRow)
-            .where(InboxRow.event_id == event_id, InboxRow.done.is_(False))
-            .values(done=True, done_at=datetime.now(UTC))
-        )
+        await self._session.execute(_MARK_DONE, {"b_event_id": event_id, "b_done_at": datetime.now(UTC)})
 
     async def pending(self, room_id: RoomId | None = None) -> list[UserMessage]:
         query = select(InboxRow).where(InboxRow.done.is_(False))
@@ -72,16 +68,29 @@ class SqlAlchemyInbox(Inbox):
         return True
 
 
-def _insert_unless_known(dialect: str, values: dict[str, object]) -> Insert | None:
+def _insert_unless_known(dialect: str) -> Insert | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING event_id, built once per dialect (the values are parameters)."""
     # ON CONFLICT DO NOTHING, rather than catching the error, because on PostgreSQL a
     # failed INSERT aborts the whole transaction, and with it the caller's other work.
-    key = [InboxRow.event_id]
-    if dialect == "sqlite":
-        return sqlite.insert(InboxRow).values(values).on_conflict_do_nothing(index_elements=key)
-    if dialect == "postgresql":
-        postgres = postgresql.insert(InboxRow).values(values)
-        return postgres.on_conflict_do_nothing(index_elements=key)
-    return None
+    if dialect not in _INSERTS:
+        key = [INBOX.c.event_id]
+        if dialect == "sqlite":
+            _INSERTS[dialect] = sqlite.insert(INBOX).on_conflict_do_nothing(index_elements=key).returning(*key)
+        elif dialect == "postgresql":
+            _INSERTS[dialect] = postgresql.insert(INBOX).on_conflict_do_nothing(index_elements=key).returning(*key)
+        else:
+            _INSERTS[dialect] = None
+    return _INSERTS[dialect]
+
+
+_INSERTS: dict[str, Insert | None] = {}
+# Built once: these run for every message, and a prepared Core statement is compiled only once.
+_IS_DONE: Final = select(INBOX.c.done).where(INBOX.c.event_id == bindparam("b_event_id"))
+_MARK_DONE: Final = (
+    update(INBOX)
+    .where(INBOX.c.event_id == bindparam("b_event_id"), INBOX.c.done.is_(False))
+    .values(done=True, done_at=bindparam("b_done_at"))
+)
 
 
 class _ReceiptClock:

@@ -1,9 +1,11 @@
 """The chat rooms, each bound to one upstream conversation."""
 
-from sqlalchemy import select, update
+from typing import Any, Final
+
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.tables import RoomRow
+from adapters.persistence.tables import ROOMS, RoomRow
 from domain.model.context import ChatContext
 from domain.model.ids import AgentId, PlatformChatId, RoomId, UserId
 from domain.model.room import ChatRoom, RoomStatus
@@ -17,7 +19,7 @@ class SqlAlchemyRoomRepository(RoomRepository):
         self._session = session
 
     async def get(self, room_id: RoomId) -> ChatRoom | None:
-        row = await self._session.get(RoomRow, room_id)
+        row = (await self._session.execute(_GET, {"b_room_id": room_id})).first()
         return None if row is None else _to_domain(row)
 
     async def add(self, room: ChatRoom) -> None:
@@ -29,9 +31,7 @@ class SqlAlchemyRoomRepository(RoomRepository):
 
     async def count_answer(self, room_id: RoomId) -> None:
         # Incremented in SQL: no read, no ORM merge, and two writers cannot lose a count.
-        await self._session.execute(
-            update(RoomRow).where(RoomRow.room_id == room_id).values(message_count=RoomRow.message_count + 1)
-        )
+        await self._session.execute(_COUNT_ANSWER, {"b_room_id": room_id})
 
     async def for_owner(self, owner: UserId) -> list[ChatRoom]:
         query = select(RoomRow).where(RoomRow.owner == owner).order_by(RoomRow.chat_number)
@@ -42,6 +42,13 @@ class SqlAlchemyRoomRepository(RoomRepository):
         # which need not be the code point order SQLite and the fake use.
         rooms = [_to_domain(row) for row in await self._session.scalars(select(RoomRow))]
         return sorted(rooms, key=lambda room: (room.owner, room.chat_number, room.room_id))
+
+
+# Built once: run for every message (see tables.ROOMS).
+_GET: Final = select(ROOMS).where(ROOMS.c.room_id == bindparam("b_room_id"))
+_COUNT_ANSWER: Final = (
+    update(ROOMS).where(ROOMS.c.room_id == bindparam("b_room_id")).values(message_count=ROOMS.c.message_count + 1)
+)
 
 
 def _to_row(room: ChatRoom) -> RoomRow:
@@ -59,7 +66,7 @@ def _to_row(room: ChatRoom) -> RoomRow:
     )
 
 
-def _to_domain(row: RoomRow) -> ChatRoom:
+def _to_domain(row: RoomRow | Row[Any]) -> ChatRoom:
     return ChatRoom(
         room_id=RoomId(row.room_id),
         owner=UserId(row.owner),

@@ -1,11 +1,12 @@
 """Files waiting in their room for its next text message."""
 
 from collections.abc import Iterable
+from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.tables import StagedFileRow
+from adapters.persistence.tables import STAGED_FILES, StagedFileRow
 from domain.model.attachment import Attachment
 from domain.model.ids import EventId, RoomId
 from domain.model.staged_file import StagedFile
@@ -23,8 +24,7 @@ class SqlAlchemyStagedFileRepository(StagedFileRepository):
         await self._session.merge(_to_row(staged))
 
     async def for_room(self, room_id: RoomId) -> list[StagedFile]:
-        query = select(StagedFileRow).where(StagedFileRow.room_id == room_id)
-        staged = [_to_domain(row) for row in await self._session.scalars(query)]
+        staged = [_to_domain(row) for row in await self._session.execute(_FOR_ROOM, {"b_room_id": room_id})]
         # Sorted here rather than in SQL: PostgreSQL compares text by the database's locale.
         return sorted(staged, key=lambda file: (file.timestamp_ms, file.event_id))
 
@@ -34,6 +34,10 @@ class SqlAlchemyStagedFileRepository(StagedFileRepository):
             await self._session.execute(
                 delete(StagedFileRow).where(StagedFileRow.room_id == room_id, StagedFileRow.event_id.in_(ids))
             )
+
+
+# Built once: run for every message bound for an agent (see tables.STAGED_FILES).
+_FOR_ROOM: Final = select(STAGED_FILES).where(STAGED_FILES.c.room_id == bindparam("b_room_id"))
 
 
 def _to_row(staged: StagedFile) -> StagedFileRow:
@@ -50,7 +54,7 @@ def _to_row(staged: StagedFile) -> StagedFileRow:
     )
 
 
-def _to_domain(row: StagedFileRow) -> StagedFile:
+def _to_domain(row: StagedFileRow | Row[Any]) -> StagedFile:
     return StagedFile(
         room_id=RoomId(row.room_id),
         event_id=EventId(row.event_id),

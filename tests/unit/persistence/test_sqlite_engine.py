@@ -10,7 +10,8 @@ from adapters.persistence.engine import default_sqlite_url, make_engine, make_se
 from adapters.persistence.migrate import alembic_config, upgrade_database
 from adapters.persistence.tables import Base
 
-EXPECTED_PRAGMAS = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 5000}
+# busy_timeout 0: SQLite never sleeps on the event loop; the inline driver waits for locks (test_inline_sqlite).
+EXPECTED_PRAGMAS = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 0}
 
 
 async def _pragmas(connection: AsyncConnection) -> dict[str, object]:
