@@ -80,8 +80,22 @@ def _adds_nothing(text: str, formatted: str) -> bool:
     return html.unescape(stripped).split() == text.split()
 
 
+# Prose that no Markdown rule (CommonMark, tables, strikethrough, line breaks) and no HTML can act on:
+# one line, none of the characters that open syntax, not starting like a block (heading, list, quote,
+# indented code). Most chat answers are like this; they skip the parser (a property test checks that the
+# parser would have added nothing).
+INERT_PROSE = re.compile(r"[^\s#>+=\-*0-9\x00][^\n\r\x00*_`\[\]!<>&\\~|]*")
+
+
 def render_markdown(text: str) -> RenderedMessage:
     """Render the agent's Markdown; formatted_body is None when the HTML would say no more than the text."""
+    if INERT_PROSE.fullmatch(text):
+        return RenderedMessage(body=text, formatted_body=None)
+    return parsed_markdown(text)
+
+
+def parsed_markdown(text: str) -> RenderedMessage:
+    """`render_markdown` without the shortcut for inert prose."""
     formatted = _CLEANER.clean(_MARKDOWN.render(text)).strip()
     if _adds_nothing(text, formatted):
         return RenderedMessage(body=text, formatted_body=None)

@@ -151,6 +151,9 @@ async def test_a_long_http_answer_streams_as_edits_that_end_in_the_full_text(
     for earlier, later in zip([body(first), *shown], shown, strict=False):
         assert LONG_ANSWER.startswith(later) and later.startswith(earlier.rstrip()), f"edits do not grow: {shown}"
     assert len(_replies(user, bot, chat, sent)) == 1, "more than one reply event for one message"
+    typing = [users for room, users in user.typing if room == chat]
+    assert any(bot.user_id in users for users in typing), "no typing notice while the agent took seconds"
+    assert typing and bot.user_id not in typing[-1], f"typing was not cleared after the answer: {typing}"
 
 
 # -- acceptance 2: history, !clear, !save / !load --------------------------------------------------------

@@ -24,6 +24,7 @@ from nio import (
     RoomSendResponse,
     SpaceGetHierarchyResponse,
     SyncResponse,
+    TypingNoticeEvent,
     UploadResponse,
 )
 
@@ -51,6 +52,8 @@ class MatrixUser:
         self.client = client
         self.events: list[tuple[str, Event]] = []
         self._seen_ids: set[str] = set()
+        # Every typing notice seen: (room id, the users typing then), in sync order.
+        self.typing: list[tuple[str, tuple[str, ...]]] = []
         self._invites: list[str] = []
         self._invites_done: set[str] = set()  # returned by wait_for_invite, joined, or left
 
@@ -208,6 +211,9 @@ class MatrixUser:
                 if event_id:
                     self._seen_ids.add(event_id)
                 self.events.append((room_id, source))
+            for notice in room.ephemeral:
+                if isinstance(notice, TypingNoticeEvent):
+                    self.typing.append((room_id, tuple(notice.users)))
         for room_id in sync.rooms.invite:
             if room_id not in self._invites:
                 self._invites.append(room_id)

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from adapters.matrix.rendering import render_markdown
+from adapters.matrix.rendering import INERT_PROSE, parsed_markdown, render_markdown
 
 ALLOWED = {
     "font", "del", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p", "a", "ul", "ol", "sup", "sub", "li",
@@ -61,3 +61,15 @@ def test_rendered_html_is_always_safe(text: str) -> None:
     assert rendered.body == text
     if rendered.formatted_body is not None:
         assert_safe(rendered.formatted_body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(INERT_PROSE, fullmatch=True))
+@example("Hello, world. How are you?")
+@example("a  ")
+@example("ünïcödé — “quotes” 'single' \"double\" (parens) {braces} 50% $5 @user:example.org")
+@example("x\u2028y")
+@example("https://example.org/path?q=1#frag")
+def test_prose_the_shortcut_passes_gets_nothing_from_the_parser_either(text: str) -> None:
+    assert parsed_markdown(text).formatted_body is None, f"the parser would have formatted {text!r}"
+    assert render_markdown(text).body == text
