@@ -30,6 +30,8 @@ from tests.e2e.harness import REPO_ROOT
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KINDS = ("nio", "mautrix", "surfaces")
+# Diagnostic only, chosen with --bots: mautrix answering each room in order, as surfaces does.
+EXTRA_KINDS = ("mautrix_ordered",)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -89,7 +89,8 @@ class BenchBot:
     def command(self) -> list[str]:
         if self.kind == "surfaces":
             return ["uv", "run", "--no-sync", "surfaces", "run"]
-        return [sys.executable, str(BASELINES / f"{self.kind}_echo.py")]
+        script = "mautrix_echo.py" if self.kind == "mautrix_ordered" else f"{self.kind}_echo.py"
+        return [sys.executable, str(BASELINES / script)]
 
     def env(self, homeserver_url: str) -> dict[str, str]:
         if self.kind == "surfaces":
@@ -111,6 +112,7 @@ class BenchBot:
             "BENCH_USER_ID": self.user_id,
             "BENCH_PASSWORD": self.password,
             "BENCH_READY_FILE": str(self.root / "ready"),
+            "BENCH_ORDERED": "1" if self.kind == "mautrix_ordered" else "0",
         }
 
     @property

@@ -94,7 +94,7 @@ def _answered(phase: Json | None) -> str:
 
 def table(results: Json) -> str:
     bots = results.get("bots", {})
-    kinds = [k for k in ("nio", "mautrix", "surfaces") if k in bots]
+    kinds = [k for k in ("nio", "mautrix", "mautrix_ordered", "surfaces") if k in bots]
     rows: list[list[str]] = [["", *kinds, "surfaces ÷ nio", "surfaces ÷ mautrix"]]
 
     def row(label: str, values: list[Any], ratio: bool = True) -> None:

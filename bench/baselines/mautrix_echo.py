@@ -1,6 +1,9 @@
 """A minimal mautrix-python echo bot: joins on invite, answers each text as a reply. No persistence.
 
 Configured by BENCH_HOMESERVER, BENCH_USER_ID, BENCH_PASSWORD; touches BENCH_READY_FILE after its first sync.
+With BENCH_ORDERED=1 (the `mautrix_ordered` diagnostic bot) it answers one message at a time per room, in order,
+as surfaces does: mautrix's default handles every event in a task of its own, so a room's answers can be sent
+concurrently and land in any order.
 """
 
 import asyncio
@@ -21,15 +24,27 @@ async def main() -> None:
         if event.state_key == client.mxid and event.content.membership == Membership.INVITE:
             await client.join_room(event.room_id)
 
+    ordered = os.environ.get("BENCH_ORDERED") == "1"
+    room_locks: dict[str, asyncio.Lock] = {}
+
     @client.on(EventType.ROOM_MESSAGE)
     async def on_message(event: MessageEvent) -> None:
-        if event.sender != client.mxid:
-            reply = {
-                "msgtype": "m.text",
-                "body": event.content.body,
-                "m.relates_to": {"m.in_reply_to": {"event_id": event.event_id}},
-            }
-            await client.send_message_event(event.room_id, EventType.ROOM_MESSAGE, reply)  # type: ignore[arg-type]
+        if event.sender == client.mxid:
+            return
+        if not ordered:
+            await answer(event)
+            return
+        # Handlers start in timeline order; the lock (FIFO) keeps each room's answers in that order.
+        async with room_locks.setdefault(event.room_id, asyncio.Lock()):
+            await answer(event)
+
+    async def answer(event: MessageEvent) -> None:
+        reply = {
+            "msgtype": "m.text",
+            "body": event.content.body,
+            "m.relates_to": {"m.in_reply_to": {"event_id": event.event_id}},
+        }
+        await client.send_message_event(event.room_id, EventType.ROOM_MESSAGE, reply)  # type: ignore[arg-type]
 
     @client.on(InternalEventType.SYNC_SUCCESSFUL)
     async def on_synced(_: Any) -> None:
