@@ -5,8 +5,9 @@ import sys
 
 from tests.e2e.harness import REPO_ROOT
 
-# openai and httpx/httpx-sse: only for an `openai` or `http` agent; Pillow: only when an agent posts an image.
-OPTIONAL = ("openai", "httpx", "httpx_sse", "PIL")
+# openai and httpx/httpx-sse: only for an `openai` or `http` agent; Pillow: only when an agent posts an
+# image; alembic: only when the database is not at the newest revision.
+OPTIONAL = ("openai", "httpx", "httpx_sse", "PIL", "alembic")
 
 
 def test_the_bots_modules_load_none_of_the_optional_packages() -> None:
