@@ -10,8 +10,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.platform.echo import EchoPlatformClient
-from adapters.platform.http import HttpPlatformClient, HttpTimeouts
-from adapters.platform.openai import ChatModelOptions, OpenAIPlatformClient
 from adapters.platform.routed import RoutedPlatformClient
 from bootstrap.agent_settings import (
     SETTINGS_BY_ADAPTER,
@@ -188,8 +186,12 @@ def _echo(settings: AdapterSettings, context: _BuildContext) -> PlatformClient:
     )
 
 
+# The http and openai adapters are imported by their builders, so a bot whose registry does not use them
+# never loads httpx, httpx-sse or openai (about 25 MB resident together; docs/decisions.md).
 def _http(settings: AdapterSettings, context: _BuildContext) -> PlatformClient:
     assert isinstance(settings, HttpSettings)
+    from adapters.platform.http import HttpPlatformClient, HttpTimeouts
+
     timeouts = HttpTimeouts(
         connect=settings.connect_timeout,
         read=settings.read_timeout,
@@ -206,6 +208,8 @@ def _openai(settings: AdapterSettings, context: _BuildContext) -> PlatformClient
             f"{context.registry.source}: agent {context.agent_id!r} uses adapter 'openai', which keeps "
             "history in the database: build_platform needs uow="
         )
+    from adapters.platform.openai import ChatModelOptions, OpenAIPlatformClient
+
     api_key = None
     if settings.api_key_env is not None:
         api_key = context.environ.get(settings.api_key_env) or None

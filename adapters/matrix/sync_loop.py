@@ -97,8 +97,11 @@ class MatrixSyncLoop:
             response = await self._sync_until_ok(self._since, full_state=True, timeout_ms=uncached_timeout_ms())
             if await self._handled(response, replay_timeline=resuming, stop=None, dispatch=False):
                 break
-        self._deferred = response
         log.info("initial_sync_done", extra={"rooms": len(response.rooms.join)})
+        # Only the invites wait for `run`. The joined rooms, nearly all of a full-state response, are in the
+        # view and the inbox already: dropped here, their memory is reused by reconciliation (docs/decisions.md).
+        response.rooms.join.clear()
+        self._deferred = response
 
     async def run(self, stop: asyncio.Event) -> None:
         if self._deferred is not None:

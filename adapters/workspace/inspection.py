@@ -6,7 +6,6 @@ import warnings
 from typing import Final
 
 import filetype
-from PIL import Image
 
 from domain.model.workspace_layout import GENERIC_MIME_TYPE
 
@@ -31,6 +30,9 @@ def image_size(fd: int, mime_type: str) -> tuple[int, int] | None:
     """
     if not mime_type.startswith("image/"):
         return None
+    # Imported on the first image an agent posts, not at start-up: Pillow costs about 6 MB resident.
+    from PIL import Image
+
     try:
         with os.fdopen(os.dup(fd), "rb") as handle, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
