@@ -22,7 +22,7 @@ import psutil
 from bench import report
 from bench.bots import BenchBot
 from bench.diagnose import critical_path
-from bench.phases import LatencySeries, burst, latency, restart_empty
+from bench.phases import LatencySeries, burst, latency, restart_empty, warm_up
 from bench.proxy import CountingProxy
 from bench.rooms import PASSWORD, Person, baseline_person, bounded, register, surfaces_person
 from bootstrap.homeserver import LocalSynapse, free_port
@@ -46,6 +46,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quiet", type=float, help="seconds without an answer that end a burst (default 30, quick 5)")
     parser.add_argument("--parallel", type=int, default=8, help="users onboarded at once while setting up")
     parser.add_argument("--bots", default=",".join(KINDS), help="which bots, comma-separated (default: all)")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="answer one message in every burst room first: the burst then measures rooms in use",
+    )
     parser.add_argument("--skip-scale", action="store_true", help="no start-up-at-scale phase")
     parser.add_argument(
         "--count-requests",
@@ -108,6 +113,8 @@ async def bench_bots(synapse: LocalSynapse, proxy: CountingProxy, root: Path, ar
             log(f"{contender.kind}: latency {result}")
         load = args.burst_users * args.burst_rooms * args.burst_messages
         for c in contenders:
+            if args.warm:
+                await warm_up(c.people[1:], c.bot.user_id)
             log(f"{c.kind}: burst, {load} messages at once")
             c.out["burst"] = await burst(
                 c.people[1:],

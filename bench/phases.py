@@ -186,6 +186,22 @@ async def burst(
     }
 
 
+async def warm_up(people: list[Person], bot_user_id: str, timeout_s: float = 120) -> None:
+    """One message into every room, answered before the burst: a room's one-time work (surfaces titles a
+    fresh room with its first answer) then falls outside the burst, which measures rooms in use (--warm)."""
+    sent = [
+        (person, room, await person.client.send_text(room, f"warm-up {uuid.uuid4().hex[:6]}"))
+        for person in people
+        for room in person.rooms
+    ]
+    deadline = time.monotonic() + timeout_s
+    for person, room, event_id in sent:
+        while not any(reply_target(e) == event_id for e in await person.client.messages_from(room, bot_user_id)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"warm-up message {event_id} in {room} not answered within {timeout_s} s")
+            await asyncio.sleep(0.5)
+
+
 async def _until_quiet(people: list[Person], bot: BenchBot, sent_done: float, quiet_s: float, cap: float) -> None:
     """Returns once no answer has arrived for `quiet_s` seconds (or at the hard cap, which is reported)."""
     while time.monotonic() < cap:
