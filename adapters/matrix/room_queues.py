@@ -9,13 +9,15 @@ from typing import Final, Generic, TypeVar
 import aiohttp
 
 from adapters.matrix.backoff import Backoff
+from adapters.matrix.errors import MatrixRequestError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 # The homeserver could not be reached (refused, reset, timed out; nio raises these once its own few quick
-# retries are spent): the item is tried again with back-off, as the sync loop does, instead of waiting in the
+# retries are spent), or a reverse proxy in front of it answered 502/503/504 (MatrixRequestError,
+# `homeserver_unavailable`): the item is tried again with back-off, as the sync loop does, instead of waiting in the
 # inbox for the next start. Handlers are idempotent (inbox done-marks, transaction ids), so a retry repeats
 # nothing the person sees. Any other failure is a refusal or a bug and is not retried.
 UNREACHABLE: Final = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, ConnectionError, TimeoutError)
@@ -61,7 +63,12 @@ class KeyedWorkQueues(Generic[T]):
             try:
                 await self._handler(item)
                 return
-            except UNREACHABLE as error:
+            except Exception as error:
+                if not _transient(error):
+                    # A bug or a refusal: one bad message must not stop its room. It stays undone in
+                    # the inbox and is picked up again at the next start.
+                    log.exception("work_item_failed", extra={"key": key})
+                    return
                 reason = str(error) or type(error).__name__
                 if not self._stopping.is_set():
                     delay = backoff.next_delay()
@@ -74,11 +81,6 @@ class KeyedWorkQueues(Generic[T]):
                     # Still undone in the inbox: answered after the next start.
                     log.warning("work_item_deferred", extra={"key": key, "error": reason})
                     return
-            except Exception:
-                # One bad message must not stop its room: it stays undone in the
-                # inbox and is picked up again at the next start.
-                log.exception("work_item_failed", extra={"key": key})
-                return
 
     async def shutdown(self, grace_seconds: float) -> None:
         """Stops intake, lets running work finish within the grace period, then cancels the rest."""
@@ -94,3 +96,7 @@ class KeyedWorkQueues(Generic[T]):
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _transient(error: Exception) -> bool:
+    return isinstance(error, UNREACHABLE) or (isinstance(error, MatrixRequestError) and error.homeserver_unavailable)

@@ -1,11 +1,15 @@
 """KeyedWorkQueues: an unreachable homeserver makes an item wait and try again; other failures do not."""
 
 import asyncio
+from types import SimpleNamespace
+from typing import Any, cast
 
 import aiohttp
 import pytest
+from nio import ErrorResponse
 
 from adapters.matrix.backoff import Backoff
+from adapters.matrix.errors import MatrixRequestError
 from adapters.matrix.room_queues import KeyedWorkQueues
 
 
@@ -72,3 +76,41 @@ async def test_shutdown_ends_the_retries_and_leaves_the_item_for_the_next_start(
         await queues.shutdown(grace_seconds=30)
     assert calls == ["pending"]
     assert queues.busy == 0
+
+
+def _refused(http_status: int, errcode: str | None = None) -> MatrixRequestError:
+    """What nio hands back for a non-2xx answer, with the HTTP status its transport saw."""
+    response = ErrorResponse("refused", errcode)
+    response.transport_response = cast(Any, SimpleNamespace(status=http_status))
+    return MatrixRequestError("send", response)
+
+
+@pytest.mark.parametrize("http_status", [502, 503, 504])
+async def test_a_proxy_answering_for_a_homeserver_that_is_down_is_retried(http_status: int) -> None:
+    calls: list[str] = []
+
+    async def handle(item: str) -> None:
+        calls.append(item)
+        if len(calls) < 3:
+            raise _refused(http_status)
+
+    queues = KeyedWorkQueues(handle, backoff=no_wait)
+    queues.submit("!room", "first")
+    queues.submit("!room", "second")
+    await drained(queues)
+    assert calls == ["first"] * 3 + ["second"]
+
+
+async def test_a_homeserver_refusing_a_request_is_not_retried() -> None:
+    calls: list[str] = []
+
+    async def handle(item: str) -> None:
+        calls.append(item)
+        if item == "refused":
+            raise _refused(403, "M_FORBIDDEN")
+
+    queues = KeyedWorkQueues(handle, backoff=no_wait)
+    queues.submit("!room", "refused")
+    queues.submit("!room", "next")
+    await drained(queues)
+    assert calls == ["refused", "next"]
