@@ -18,6 +18,7 @@ from bootstrap.http_endpoint import HealthEndpoint
 from bootstrap.reconcile_report import ReconciliationReportOut
 from bootstrap.settings import Settings
 from ports.topology import ChatNetworkError
+from ports.workspace import WorkspaceError
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,7 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
         settings.http_host, settings.http_port, metrics.registry, metrics.rooms_refresher(container.uow())
     )
     await endpoint.start()
+    await _clean_workspace(container)
     client = container.matrix.client()
     sync_loop = container.sync_loop()
     queues = container.message_queues()
@@ -57,6 +59,17 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
         await container.persistence.engine().dispose()
         await endpoint.stop()
         log.info("stopped")
+
+
+async def _clean_workspace(container: ApplicationContainer) -> None:
+    """Removes temporary files of downloads a crash cut short; an uncleanable workspace does not stop the start."""
+    try:
+        removed = await container.workspace.workspace().remove_abandoned_writes()
+    except WorkspaceError as error:
+        log.warning("workspace_cleanup_failed", error=str(error))
+        return
+    if removed:
+        log.info("abandoned_writes_removed", files=removed)
 
 
 async def _reconcile(container: ApplicationContainer) -> None:

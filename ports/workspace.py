@@ -54,6 +54,11 @@ class Workspace(Protocol):
         """
         ...
 
+    async def remove_abandoned_writes(self) -> int:
+        """At start-up: deletes what writes interrupted by a crash left behind in the bot's own area (hidden
+        temporary files, never under a final name); returns how many."""
+        ...
+
     def open_emitted(self, relative_path: str) -> AbstractAsyncContextManager[WorkspaceFile]:
         """Opens a file an agent named. Raises PathRefused for absolute paths, `..`, paths resolving
         outside the root, missing and non-regular files; nothing outside the root is ever opened."""

@@ -104,6 +104,23 @@ def _rename_durably(temporary: Path, target: Path) -> None:
         os.close(directory)
 
 
+def remove_abandoned(directory: Path) -> int:
+    """Deletes the temporary files of writes a crash interrupted (a `kill -9` between create and rename)
+    under `directory`, without following symlinks; returns how many. Only for a start-up, when no write of
+    this process can be under way."""
+    removed = 0
+    if not directory.is_dir():
+        return 0
+    for parent, _, names in os.walk(directory, followlinks=False):
+        for name in names:
+            path = Path(parent, name)
+            if name.startswith(PARTIAL_PREFIX) and name.endswith(".tmp") and path.is_file() and not path.is_symlink():
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed += 1
+    return removed
+
+
 def _discard(fd: int | None, temporary: Path) -> None:
     if fd is not None:
         os.close(fd)

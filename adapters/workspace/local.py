@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from adapters.workspace.atomic_write import write_atomically
+from adapters.workspace.atomic_write import remove_abandoned, write_atomically
 from adapters.workspace.emitted import OpenedFile, checked_relative, open_inside
+from domain.model.workspace_layout import MATRIX_PREFIX
 from ports.workspace import PathRefused, Refusal, Workspace, WorkspaceError, WorkspaceFile
 
 
@@ -30,6 +31,14 @@ class LocalWorkspace(Workspace):
         except OSError as error:
             raise WorkspaceError(f"cannot write {relative_path}: {error.strerror or error}") from error
         return await write_atomically(target, chunks, max_bytes)
+
+    async def remove_abandoned_writes(self) -> int:
+        # Only the bot's own area: agents' files elsewhere in the volume are theirs.
+        bot_area = self._root / MATRIX_PREFIX.split("/", 1)[0]
+        try:
+            return await asyncio.to_thread(remove_abandoned, bot_area)
+        except OSError as error:
+            raise WorkspaceError(f"cannot clean {bot_area}: {error.strerror or error}") from error
 
     @asynccontextmanager
     async def open_emitted(self, relative_path: str) -> AsyncIterator[WorkspaceFile]:

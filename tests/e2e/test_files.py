@@ -359,3 +359,19 @@ async def test_a_file_sent_while_the_bot_is_down_is_staged_once_after_the_restar
     assert (bot.workspace_dir / path).read_bytes() == b"sent while down"
     acks = [e for room, e in user.events if room == chat and reply_from(bot, chat, sent)(room, e)]
     assert len(acks) == 1
+
+
+async def test_a_download_cut_short_by_a_crash_leaves_no_temporary_file_after_the_restart(bot: BotUnderTest) -> None:
+    inbox = bot.workspace_dir / "surfaces" / "matrix" / "alice" / "room" / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    complete = inbox / "20261125T000000-aaaaaa-kept.txt"
+    complete.write_bytes(b"a finished download")
+    bot.process.kill()  # as after a crash mid-download: the temporary file is still there
+    cut_short = inbox / ".partial-k9x2.tmp"
+    cut_short.write_bytes(b"half a downl")
+
+    bot.process.start()
+    bot.process.wait_ready(WAIT)
+
+    assert not cut_short.exists(), "the temporary file of the interrupted write is still there"
+    assert complete.read_bytes() == b"a finished download"

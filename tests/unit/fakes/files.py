@@ -58,6 +58,9 @@ class FakeWorkspace(Workspace):
         self.files[relative_path] = bytes(received)
         return len(received)
 
+    async def remove_abandoned_writes(self) -> int:
+        return 0  # the fake never leaves a partial file
+
     @asynccontextmanager
     async def open_emitted(self, relative_path: str) -> AsyncIterator[WorkspaceFile]:
         if relative_path in self.refused:

@@ -231,3 +231,32 @@ async def test_a_hostile_name_in_the_agents_path_is_shown_sanitised(populated: L
     (root / "out" / "a\u202egnp.exe").write_bytes(b"MZ")
     async with populated.open_emitted("out/a\u202egnp.exe") as file:
         assert file.info.filename == "agnp.exe" and file.info.workspace_path == "out/a\u202egnp.exe"
+
+
+async def test_abandoned_partial_files_in_the_bots_area_are_removed_and_nothing_else(
+    root: Path, tmp_path: Path
+) -> None:
+    inbox = root / "surfaces" / "matrix" / "alice" / "room" / "inbox"
+    inbox.mkdir(parents=True)
+    (inbox / f"{PARTIAL_PREFIX}abc.tmp").write_bytes(b"half a download")  # left by a kill -9
+    (inbox / "20261125-report.pdf").write_bytes(b"complete")
+    (inbox / f"{PARTIAL_PREFIX}named-like-a-partial.pdf").write_bytes(b"not ours: no .tmp suffix")
+    agent_area = root / "agents" / "gpt"
+    agent_area.mkdir(parents=True)
+    (agent_area / f"{PARTIAL_PREFIX}agent.tmp").write_bytes(b"the agent's own")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / f"{PARTIAL_PREFIX}x.tmp").write_bytes(b"outside the workspace")
+    (inbox / "link").symlink_to(outside, target_is_directory=True)
+
+    assert await LocalWorkspace(root).remove_abandoned_writes() == 1
+
+    assert sorted(p.name for p in inbox.iterdir()) == sorted(
+        ["20261125-report.pdf", f"{PARTIAL_PREFIX}named-like-a-partial.pdf", "link"]
+    )
+    assert (agent_area / f"{PARTIAL_PREFIX}agent.tmp").exists()
+    assert (outside / f"{PARTIAL_PREFIX}x.tmp").exists()
+
+
+async def test_a_workspace_without_the_bots_area_has_nothing_to_clean(root: Path) -> None:
+    assert await LocalWorkspace(root).remove_abandoned_writes() == 0
