@@ -3,7 +3,7 @@
 
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: run test lint unit e2e uv
+.PHONY: run test lint unit e2e uv prepare
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
@@ -25,7 +25,13 @@ unit: uv
 e2e: uv
 	$(UV) run pytest tests/e2e
 
-test: lint
+# The system side of the suite (PostgreSQL's binaries, Docker with Compose v2 and a local base image):
+# installed when missing (as root), seconds when already there. Without them the suite fails, never skips.
+prepare:
+	scripts/prepare-machine.sh
+	scripts/prepare-docker.sh
+
+test: prepare lint
 	$(UV) run pytest
 
 # The benchmark of the README's Performance section (about 15 minutes); `make bench ARGS=--quick` for a smoke run.

@@ -1,8 +1,7 @@
 """Fixtures shared by every e2e test: one Synapse per session, fresh users and a fresh bot per test.
 
-The Synapse runs in a container (testcontainers, the fullstack stack's image) when a Docker engine is
-reachable, and as a local process otherwise; SURFACES_E2E_HOMESERVER=container|process forces one, and in
-CI the container is required: a Docker failure fails the run instead of falling back.
+The Synapse runs in a container (testcontainers, the fullstack stack's image); SURFACES_E2E_HOMESERVER=process
+runs the local Synapse process instead. A Docker failure fails the run; it never falls back silently.
 """
 
 from __future__ import annotations

@@ -65,9 +65,15 @@ async def test_the_session_homeserver_restarts_with_its_data(synapse: Homeserver
     await user.close()
 
 
-def test_ci_requires_the_container_homeserver(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("ci", ["true", None])
+def test_the_container_homeserver_is_the_default_in_and_out_of_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None
+) -> None:
     monkeypatch.delenv(CHOICE_ENV, raising=False)
-    monkeypatch.setenv("CI", "true")
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
     assert homeserver_kind()[0] == "container"  # never a silent fall-back to the process
 
 

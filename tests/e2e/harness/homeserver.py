@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from typing import Literal, Protocol
 
-from tests.e2e.harness.images import docker_problem
-
 Kind = Literal["container", "process"]
 CHOICE_ENV = "SURFACES_E2E_HOMESERVER"
 
@@ -27,16 +25,11 @@ class Homeserver(Protocol):
 
 
 def homeserver_kind() -> tuple[Kind, str]:
-    """The kind to use and why. SURFACES_E2E_HOMESERVER=container|process decides; else CI requires the
-    container; else the container when a Docker engine answers, the local process when none does."""
+    """The kind to use and why: the container, unless SURFACES_E2E_HOMESERVER=process asks for the local
+    Synapse process. No silent fallback: without Docker the container fixture fails with the reason."""
     forced = os.environ.get(CHOICE_ENV, "").strip().lower()
     if forced == "container" or forced == "process":
         return forced, f"{CHOICE_ENV}={forced}"
     if forced:
         raise ValueError(f"{CHOICE_ENV} must be 'container' or 'process', not {forced!r}")
-    if os.environ.get("CI"):
-        return "container", "CI is set: the container homeserver is required"
-    problem = docker_problem()
-    if problem is None:
-        return "container", "a Docker engine answers"
-    return "process", f"no container: {problem}"
+    return "container", "the default (make test prepares Docker)"
