@@ -19,7 +19,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 T = TypeVar("T")
 
@@ -91,19 +91,6 @@ class InlineCursor:
         """SQLite returns one result set per statement."""
 
 
-class _CursorContext:
-    """What `connection.cursor()` returns: entered (awaited `__aenter__`) for the cursor itself."""
-
-    def __init__(self, connection: "InlineConnection") -> None:
-        self._connection = connection
-
-    async def __aenter__(self) -> InlineCursor:
-        return InlineCursor(self._connection)
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
-
-
 class InlineConnection:
     """The awaitable connection interface of aiosqlite, over a `sqlite3.Connection` on the loop's thread."""
 
@@ -111,29 +98,18 @@ class InlineConnection:
         self.raw = raw
         self._busy_timeout_s = busy_timeout_s
 
-    # SQLAlchemy's adapter checks these aiosqlite attributes before commit and rollback.
+    # SQLAlchemy's adapter checks this aiosqlite attribute before commit and rollback.
     @property
     def _connection(self) -> sqlite3.Connection | None:
-        return self.raw
-
-    @property
-    def _conn(self) -> sqlite3.Connection:
         return self.raw
 
     @property
     def isolation_level(self) -> str | None:
         return self.raw.isolation_level
 
-    @isolation_level.setter
-    def isolation_level(self, value: Literal["DEFERRED", "EXCLUSIVE", "IMMEDIATE"] | None) -> None:
-        self.raw.isolation_level = value
-
-    def cursor(self) -> _CursorContext:
-        return _CursorContext(self)
-
-    async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineCursor:
-        cursor = InlineCursor(self)
-        return await cursor.execute(sql, parameters)
+    def cursor(self) -> InlineCursor:
+        """Entered (`__aenter__`) by SQLAlchemy before use, as aiosqlite's cursor is."""
+        return InlineCursor(self)
 
     async def commit(self) -> None:
         await self.when_unlocked(self.raw.commit)
