@@ -52,14 +52,9 @@ class HandleMessage:
             if await uow.inbox.is_done(message.event_id):
                 return
             room = await uow.rooms.get(message.room_id)
-            for_agent = (
-                room is not None
-                and room.is_active
-                and message.sender == room.owner
-                and command is None
-                and isinstance(message, IncomingText)
-            )
-            staged = await uow.staged_files.for_room(message.room_id) if for_agent else None
+            # Read with the room even when this message will not go to the agent: one more indexed
+            # lookup is cheaper than a second transaction, and keeps the routing below in one place.
+            staged = await uow.staged_files.for_room(message.room_id) if room is not None else []
         if room is None:
             await self._lobby(message, command)
         elif message.sender != room.owner:
