@@ -57,6 +57,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="every bot talks to the homeserver through the counting proxy (diagnosis: it costs CPU too)",
     )
+    parser.add_argument(
+        "--homeserver-metrics",
+        action="store_true",
+        help="split the homeserver's CPU in each burst by servlet and background process (Synapse's metrics)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = parser.parse_args(argv)
     full = {"latency_messages": 200, "burst_users": 10, "burst_rooms": 5, "burst_messages": 20}
@@ -124,6 +129,7 @@ async def bench_bots(synapse: LocalSynapse, proxy: CountingProxy, root: Path, ar
                 cap_s=1800,
                 homeserver_pid=homeserver_pid(),
                 proxy=c.proxy,
+                metrics_url=synapse.metrics_url,
             )
             log(f"{c.kind}: burst {c.out['burst']}")
         for c in contenders:
@@ -195,7 +201,8 @@ async def bench_scale(synapse: LocalSynapse, proxy: CountingProxy, root: Path, a
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="surfaces-bench-"))
     log(f"working directory {root}")
-    synapse = LocalSynapse(root / "synapse", port=free_port())
+    metrics_port = free_port() if args.homeserver_metrics else None
+    synapse = LocalSynapse(root / "synapse", port=free_port(), metrics_port=metrics_port)
     await asyncio.to_thread(synapse.start)
     proxy = CountingProxy(synapse.url)
     await proxy.start()

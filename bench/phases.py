@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from adapters.matrix.sync_loop import sync_filter
+from bench import homeserver_metrics
 from bench.bots import BenchBot, tree_cpu_seconds
 from bench.matrix import LeanClient, reply_target
 from bench.proxy import CountingProxy
@@ -119,10 +120,12 @@ async def burst(
     cap_s: float,
     homeserver_pid: int | None = None,
     proxy: CountingProxy | None = None,
+    metrics_url: str | None = None,
 ) -> Json:
     """Every user sends `per_room` messages into each of their rooms, all at once; then wait for quiet.
 
-    With `proxy` (the bot talking to the homeserver through it) the bot's requests are counted by endpoint.
+    With `proxy` (the bot talking to the homeserver through it) the bot's requests are counted by endpoint;
+    with `metrics_url` (Synapse's metrics) the homeserver's CPU is split by servlet and background process.
     """
     tag = uuid.uuid4().hex[:6]
     texts = [
@@ -134,6 +137,7 @@ async def burst(
     jobs = [(person, text, person.client.send_text(room, text)) for person, room, text in texts]
     cpu_before, machine_before = bot.cpu_seconds(), machine_busy_seconds()
     homeserver_before = tree_cpu_seconds(homeserver_pid) if homeserver_pid else 0.0
+    metrics_before = await homeserver_metrics.scrape(metrics_url) if metrics_url else None
     started = time.monotonic()
     results = await asyncio.gather(*(send for _, _, send in jobs), return_exceptions=True)
     sent_done = time.monotonic()
@@ -148,6 +152,10 @@ async def burst(
     homeserver = tree_cpu_seconds(homeserver_pid) - homeserver_before if homeserver_pid else None
     window = time.monotonic() - started
     requests = proxy.between(started, time.monotonic()) if proxy is not None else None
+    homeserver_split = None
+    if metrics_url and metrics_before is not None:
+        metrics_after = await homeserver_metrics.scrape(metrics_url)
+        homeserver_split = homeserver_metrics.per_message(metrics_before, metrics_after, len(jobs))
     bot.sample()
     counts: Counter[str] = Counter()
     others = 0
@@ -179,6 +187,7 @@ async def burst(
         "cpu_ms_per_sent": _round(1000 * cpu / len(all_sent) if all_sent else None),
         "homeserver_cpu_ms_per_sent": _round(1000 * homeserver / len(all_sent) if homeserver and all_sent else None),
         "bot_requests_by_endpoint": dict(requests.most_common()) if requests is not None else None,
+        "homeserver_per_message": homeserver_split,
         # How busy the whole machine was (all CPUs, every process): neighbours show up here.
         "machine_busy_cpu_share": round(machine / window / (psutil.cpu_count() or 1), 2),
         "load_average_1m": round(os.getloadavg()[0], 2),

@@ -91,6 +91,8 @@ class LocalSynapse:
     # Given: used instead of the generated one (a container gets it from its environment).
     registration_shared_secret: str | None = None
     log_to_file: bool = True
+    # Given: Synapse's Prometheus metrics on 127.0.0.1 at this port (the benchmark's --homeserver-metrics).
+    metrics_port: int | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _console: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -192,7 +194,8 @@ class LocalSynapse:
                     "tls": False,
                     "x_forwarded": False,
                     "resources": [{"names": ["client"], "compress": False}],
-                }
+                },
+                *self._metrics_listener(),
             ],
             "database": {"name": "sqlite3", "args": {"database": str(base / "homeserver.db")}},
             "log_config": str(log_config.resolve()),
@@ -204,7 +207,7 @@ class LocalSynapse:
             # Default 12 rounds cost ~0.25 s per login and per registration; these are test accounts.
             "bcrypt_rounds": 4,
             "report_stats": False,
-            "enable_metrics": False,
+            "enable_metrics": self.metrics_port is not None,
             "url_preview_enabled": False,
             "presence": {"enabled": False},
             "trusted_key_servers": [],
@@ -213,6 +216,15 @@ class LocalSynapse:
             "federation_domain_whitelist": [],
             **_RATE_LIMITS,
         }
+
+    def _metrics_listener(self) -> list[dict[str, Any]]:
+        if self.metrics_port is None:
+            return []
+        return [{"port": self.metrics_port, "bind_addresses": ["127.0.0.1"], "type": "metrics", "tls": False}]
+
+    @property
+    def metrics_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.metrics_port}/_synapse/metrics" if self.metrics_port else None
 
     def _secrets(self) -> dict[str, str]:
         path = self.base_dir / "secrets.json"

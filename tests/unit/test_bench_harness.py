@@ -7,7 +7,7 @@ from collections import Counter
 import aiohttp
 from aiohttp import web
 
-from bench import report
+from bench import homeserver_metrics, report
 from bench.__main__ import parse_args
 from bench.phases import exactly_once, percentile
 from bench.proxy import CountingProxy, endpoint
@@ -65,3 +65,41 @@ async def test_bench_harness_counts_requests_judges_targets_and_renders_a_table(
     assert met["latency p50 vs nio"] is True
     assert met["peak RSS with 1,000 rooms"] is None  # no scale phase in these results
     assert "NOT MET" not in report.table(results)
+
+
+_SEND = 'method="PUT",servlet="RoomSendEventRestServlet",tag="",server_name="x"'
+_SYNAPSE_METRICS = """\
+# TYPE synapse_http_server_response_ru_utime_seconds counter
+synapse_http_server_response_ru_utime_seconds_total{{{send}}} {put}
+# TYPE synapse_http_server_response_ru_stime_seconds counter
+synapse_http_server_response_ru_stime_seconds_total{{{send}}} 0.5
+# TYPE synapse_http_server_response_count counter
+synapse_http_server_response_count_total{{{send}}} {count}
+# TYPE synapse_background_process_ru_utime_seconds counter
+synapse_background_process_ru_utime_seconds_total{{name="persist_events",server_name="x"}} {persist}
+"""
+
+
+async def test_homeserver_metrics_split_the_cpu_of_a_burst_per_message() -> None:
+    scrapes = iter([{"put": 1.0, "count": 10, "persist": 2.0}, {"put": 3.0, "count": 30, "persist": 2.0}])
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(text=_SYNAPSE_METRICS.format(send=_SEND, **next(scrapes)))
+
+    app = web.Application()
+    app.router.add_get("/_synapse/metrics", metrics)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        url = f"http://127.0.0.1:{port}/_synapse/metrics"
+        before, after = await homeserver_metrics.scrape(url), await homeserver_metrics.scrape(url)
+    finally:
+        await runner.cleanup()
+
+    split = homeserver_metrics.per_message(before, after, messages=10)
+    assert split["request cpu"] == {"PUT RoomSendEventRestServlet": 200.0}  # 2 s over 10 messages
+    assert split["requests"] == {"PUT RoomSendEventRestServlet": 2.0}
+    assert split["background cpu"] == {}  # unchanged: left out
