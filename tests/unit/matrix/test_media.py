@@ -181,7 +181,6 @@ def test_an_image_is_posted_with_its_dimensions_and_a_file_without() -> None:
         "filename": "p.png",
         "url": "mxc://e/1",
         "info": {"mimetype": "image/png", "size": 9, "w": 4, "h": 3},
-        "m.mentions": {},
     }
     plain = OutgoingFile(workspace_path="a.csv", filename="a.csv", mime_type="text/csv", size=3)
     content = file_content(plain, "mxc://e/2")
