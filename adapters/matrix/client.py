@@ -6,6 +6,8 @@ from typing import Any
 from aiohttp import ClientResponse
 from nio import AsyncClient, AsyncClientConfig
 
+from adapters.matrix import compiled_schemas
+
 
 class _AsyncClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
     """nio's client, parsing response bodies in less memory (docs/decisions.md).
@@ -44,6 +46,7 @@ def loads_sharing_strings(text: str) -> Any:
 
 
 def make_client(homeserver_url: str, user_id: str) -> AsyncClient:
+    compiled_schemas.install()
     config = AsyncClientConfig(
         # nio retries 429s and timeouts forever by default; our own loops back off instead.
         max_limit_exceeded=5,
