@@ -45,10 +45,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._open_session(), None
-        try:
-            await session.rollback()
-        finally:
-            await session.close()
+        # Closing ends whatever transaction is still open by rolling it back; a separate rollback first
+        # walked SQLAlchemy's transaction machinery once more on every unit of work (3 % of the bot's CPU).
+        await session.close()
 
     async def commit(self) -> None:
         await self._open_session().commit()
