@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -11,6 +13,8 @@ from bench import homeserver_metrics, report
 from bench.__main__ import parse_args
 from bench.phases import exactly_once, percentile
 from bench.proxy import CountingProxy, endpoint
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _bot(p50: float, p95: float, answered: int, per_s: float, cpu: float) -> dict[str, object]:
@@ -24,23 +28,30 @@ async def _sync(_: web.Request) -> web.Response:
     return web.json_response({"next_batch": "s1"})
 
 
-async def test_bench_harness_counts_requests_judges_targets_and_renders_a_table() -> None:
-    upstream = web.Application()
-    upstream.router.add_get("/_matrix/client/v3/sync", _sync)
-    runner = web.AppRunner(upstream)
+@contextlib.asynccontextmanager
+async def loopback(path: str, handler: Handler) -> AsyncIterator[str]:
+    """A real HTTP server on 127.0.0.1 answering GET `path`; yields its base URL."""
+    app = web.Application()
+    app.router.add_get(path, handler)
+    runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    proxy = CountingProxy(f"http://127.0.0.1:{port}")
-    await proxy.start()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
-        async with aiohttp.ClientSession() as session, session.get(f"{proxy.url}/_matrix/client/v3/sync") as r:
-            assert (r.status, await r.json()) == (200, {"next_batch": "s1"})
-        assert proxy.between(0, float("inf")) == Counter({"GET /v3/sync": 1})
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
-        await proxy.stop()
         await runner.cleanup()
+
+
+async def test_bench_harness_counts_requests_judges_targets_and_renders_a_table() -> None:
+    async with loopback("/_matrix/client/v3/sync", _sync) as upstream:
+        proxy = CountingProxy(upstream)
+        await proxy.start()
+        try:
+            async with aiohttp.ClientSession() as session, session.get(f"{proxy.url}/_matrix/client/v3/sync") as r:
+                assert (r.status, await r.json()) == (200, {"next_batch": "s1"})
+            assert proxy.between(0, float("inf")) == Counter({"GET /v3/sync": 1})
+        finally:
+            await proxy.stop()
 
     assert endpoint("PUT", "/_matrix/client/v3/rooms/!a:x/send/m.room.message/t1") == (
         "PUT /v3/rooms/{id}/send/m.room.message/{key}"
@@ -86,18 +97,9 @@ async def test_homeserver_metrics_split_the_cpu_of_a_burst_per_message() -> None
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(text=_SYNAPSE_METRICS.format(send=_SEND, **next(scrapes)))
 
-    app = web.Application()
-    app.router.add_get("/_synapse/metrics", metrics)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        url = f"http://127.0.0.1:{port}/_synapse/metrics"
+    async with loopback("/_synapse/metrics", metrics) as server:
+        url = f"{server}/_synapse/metrics"
         before, after = await homeserver_metrics.scrape(url), await homeserver_metrics.scrape(url)
-    finally:
-        await runner.cleanup()
 
     split = homeserver_metrics.per_message(before, after, messages=10)
     assert split["request cpu"] == {"PUT RoomSendEventRestServlet": 200.0}  # 2 s over 10 messages
