@@ -93,6 +93,9 @@ class LocalSynapse:
     log_to_file: bool = True
     # Given: Synapse's Prometheus metrics on 127.0.0.1 at this port (the benchmark's --homeserver-metrics).
     metrics_port: int | None = None
+    # True: Synapse encrypts every new room (`encryption_enabled_by_default_for_room_type: all`), the
+    # deployment setting the encryption tests run under.
+    encrypt_new_rooms: bool = False
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _console: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -215,6 +218,7 @@ class LocalSynapse:
             # Nothing may leave this machine: inviting a remote user fails at once instead of hanging.
             "federation_domain_whitelist": [],
             **_RATE_LIMITS,
+            **({"encryption_enabled_by_default_for_room_type": "all"} if self.encrypt_new_rooms else {}),
         }
 
     def _metrics_listener(self) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ def main() -> None:
         public_baseurl=env.get("SYNAPSE_PUBLIC_BASEURL", f"http://localhost:{PORT}/"),
         registration_shared_secret=env.get("SYNAPSE_REGISTRATION_SHARED_SECRET") or None,
         log_to_file=False,
+        encrypt_new_rooms=env.get("SYNAPSE_ENCRYPT_NEW_ROOMS", "") == "1",
     )
     config = server.write_config()
     os.chdir(server.base_dir)

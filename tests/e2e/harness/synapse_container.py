@@ -28,7 +28,13 @@ class ContainerSynapse:
     were given. `stop()` stops the container (its /data volume stays); `remove()` deletes both.
     """
 
-    def __init__(self, image: str = SYNAPSE_IMAGE, server_name: str = "localhost", max_upload_mb: int = 50) -> None:
+    def __init__(
+        self,
+        image: str = SYNAPSE_IMAGE,
+        server_name: str = "localhost",
+        max_upload_mb: int = 50,
+        encrypt_new_rooms: bool = False,
+    ) -> None:
         self.server_name = server_name
         self.port = free_port()
         self._secret = secrets.token_urlsafe(32)
@@ -38,6 +44,7 @@ class ContainerSynapse:
             .with_env("SYNAPSE_REGISTRATION_SHARED_SECRET", self._secret)
             .with_env("SYNAPSE_MAX_UPLOAD_MB", str(max_upload_mb))
             .with_env("SYNAPSE_PUBLIC_BASEURL", f"{self.url}/")
+            .with_env("SYNAPSE_ENCRYPT_NEW_ROOMS", "1" if encrypt_new_rooms else "0")
             .waiting_for(HttpWaitStrategy(CONTAINER_PORT, "/health").with_startup_timeout(90))
         )
         # Published on loopback only (docker-py's (ip, port) form; with_bind_ports binds all interfaces).
