@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.model.ids import EventId, RoomId, UserId
+from domain.model.media import MediaKey
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,7 +30,8 @@ class IncomingFile:
     """A file, image, audio or video message; every field except the ids is as the sender wrote it.
 
     `filename` is untrusted (sanitise before use), `caption` is "" for a bare file, `size` is the
-    declared size (None when not given), `media` the chat network's opaque reference to the content.
+    declared size (None when not given), `media` the chat network's opaque reference to the content,
+    `media_key` the key to it when it is encrypted (None when it is not).
     """
 
     event_id: EventId
@@ -42,6 +44,7 @@ class IncomingFile:
     size: int | None
     media: str
     timestamp_ms: int = 0
+    media_key: MediaKey | None = None
 
     @property
     def body(self) -> str:
