@@ -18,8 +18,10 @@ from bootstrap.homeserver import LocalSynapse, free_port
 from tests.e2e.harness import REPO_ROOT, BotProcess, MatrixUser
 from tests.e2e.harness.homeserver import Homeserver, homeserver_kind
 from tests.e2e.harness.images import build_fullstack_images, docker_problem
+from tests.e2e.harness.js_user import JsUser
 
 NewUser = Callable[[], Awaitable[MatrixUser]]
+NewJsUser = Callable[[], Awaitable[JsUser]]
 # The repo's registry: echo (default), echo-2 and echo-nosave (no !save / !load).
 AGENTS_FILE = REPO_ROOT / "config" / "agents.yaml"
 USER_PASSWORD = "e2e-password"
@@ -70,7 +72,7 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homeserver]:
     yield from _container_synapse()
 
 
-def _container_synapse() -> Iterator[Homeserver]:
+def _container_synapse(encrypt_new_rooms: bool = False) -> Iterator[Homeserver]:
     problem = docker_problem()
     if problem is not None:
         pytest.fail(f"the container homeserver is required here, but {problem}", pytrace=False)
@@ -78,7 +80,7 @@ def _container_synapse() -> Iterator[Homeserver]:
     print(f"synapse image built (or found up to date) in {seconds:.1f} s")
     from tests.e2e.harness.synapse_container import ContainerSynapse  # imports testcontainers
 
-    server = ContainerSynapse()
+    server = ContainerSynapse(encrypt_new_rooms=encrypt_new_rooms)
     started = time.monotonic()
     try:
         server.start()
@@ -149,14 +151,56 @@ def bot(start_bot: BotStarter) -> BotUnderTest:
     return start_bot()
 
 
+@pytest.fixture(scope="session")
+def encrypting_synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homeserver]:
+    """A second session homeserver, of the same kind as `synapse`, that encrypts every new room
+    (`encryption_enabled_by_default_for_room_type: all`): the bot's Space and chats come out encrypted."""
+    kind, reason = homeserver_kind()
+    print(f"e2e encrypting homeserver: {kind} ({reason})")
+    if kind == "process":
+        server = LocalSynapse(tmp_path_factory.mktemp("synapse-encrypting"), port=free_port(), encrypt_new_rooms=True)
+        server.start()
+        yield server
+        server.stop()
+        return
+    yield from _container_synapse(encrypt_new_rooms=True)
+
+
+@pytest.fixture
+def start_encrypted_bot(encrypting_synapse: Homeserver, tmp_path: Path) -> Iterator[BotStarter]:
+    """`start_bot` on the encrypting homeserver (pass SURFACES_HOMESERVER_URL to route it through a proxy)."""
+    starter = BotStarter(encrypting_synapse, tmp_path / "encrypting")
+    try:
+        yield starter
+    finally:
+        starter.stop_all()
+
+
+@pytest.fixture
+async def new_js_user(encrypting_synapse: Homeserver) -> AsyncIterator[NewJsUser]:
+    """Call it for a freshly registered user logged in through matrix-js-sdk with its Rust crypto."""
+    users: list[JsUser] = []
+
+    async def make() -> JsUser:
+        user_id = encrypting_synapse.register(f"js-{uuid.uuid4().hex[:8]}", USER_PASSWORD)
+        user = await JsUser.login(encrypting_synapse.url, user_id, USER_PASSWORD)
+        users.append(user)
+        return user
+
+    yield make
+    for user in users:
+        await user.close()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failing test that used the bot shows the end of the bot's log in its report."""
     report = yield
-    starter = getattr(item, "funcargs", {}).get("start_bot")
-    if report.failed and isinstance(starter, BotStarter):
-        for under_test in starter.started:
-            report.sections.append((f"bot log (tail) {under_test.user_id}", under_test.process.log_tail(80)))
+    for fixture in ("start_bot", "start_encrypted_bot"):
+        starter = getattr(item, "funcargs", {}).get(fixture)
+        if report.failed and isinstance(starter, BotStarter):
+            for under_test in starter.started:
+                report.sections.append((f"bot log (tail) {under_test.user_id}", under_test.process.log_tail(80)))
     return report

@@ -1,0 +1,114 @@
+"""Raw client-server API checks for the encryption tests: what the server really holds, not what a client shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from tests.e2e.conftest import BotUnderTest
+from tests.e2e.harness.js_user import JsUser
+
+Event = dict[str, Any]
+WAIT = 60  # seconds, generous: the first message in a room waits for key queries and claims on both sides
+KEY_WAIT_S = "4"  # SURFACES_ROOM_KEY_WAIT_S in these tests
+NOT_READ = "could not read your message"
+
+
+async def api(
+    homeserver: str, token: str, method: str, path: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=homeserver, timeout=30) as http:
+        response = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, f"{method} {path}: {response.status_code} {response.text}"
+    return dict(response.json())
+
+
+async def raw_timeline(homeserver: str, user: JsUser, room_id: str, limit: int = 200) -> list[Event]:
+    """The room's newest events as the server stores them (`/messages`, newest first)."""
+    path = f"/_matrix/client/v3/rooms/{quote(room_id, safe='')}/messages?dir=b&limit={limit}"
+    return list((await api(homeserver, user.access_token, "GET", path))["chunk"])
+
+
+async def assert_nothing_plaintext_from(homeserver: str, user: JsUser, room_id: str, sender: str) -> int:
+    """Every message-like event `sender` put into the room is `m.room.encrypted`; returns how many there are."""
+    events = await raw_timeline(homeserver, user, room_id)
+    sent = [e for e in events if e["sender"] == sender and "state_key" not in e]
+    plain = [e for e in sent if e["type"] != "m.room.encrypted" and e["type"] != "m.reaction"]
+    assert not plain, f"plaintext from {sender} in encrypted room {room_id}: {json.dumps(plain, indent=1)[:2000]}"
+    assert all(e["type"] == "m.room.encrypted" for e in sent)
+    return len(sent)
+
+
+async def room_is_encrypted(homeserver: str, user: JsUser, room_id: str) -> bool:
+    path = f"/_matrix/client/v3/rooms/{quote(room_id, safe='')}/state/m.room.encryption/"
+    async with httpx.AsyncClient(base_url=homeserver, timeout=30) as http:
+        response = await http.get(path, headers={"Authorization": f"Bearer {user.access_token}"})
+    return response.status_code == 200 and response.json().get("algorithm") == "m.megolm.v1.aes-sha2"
+
+
+async def keys_of(homeserver: str, user: JsUser, target: str) -> dict[str, Any]:
+    """`POST /keys/query` for `target`, as `user` sees it."""
+    return await api(
+        homeserver, user.access_token, "POST", "/_matrix/client/v3/keys/query", {"device_keys": {target: []}}
+    )
+
+
+async def bot_login(homeserver: str, bot: BotUnderTest) -> str:
+    """A throw-away access token for the bot account (a new device: log it out with `logout`)."""
+    async with httpx.AsyncClient(base_url=homeserver, timeout=30) as http:
+        response = await http.post(
+            "/_matrix/client/v3/login",
+            json={
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": bot.user_id},
+                "password": bot.password,
+                "initial_device_display_name": "e2e inspector",
+            },
+        )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+async def bot_devices(homeserver: str, bot: BotUnderTest) -> list[str]:
+    """The bot account's device ids, the inspector's own login left out (and logged out)."""
+    token = await bot_login(homeserver, bot)
+    try:
+        whoami = await api(homeserver, token, "GET", "/_matrix/client/v3/account/whoami")
+        devices = (await api(homeserver, token, "GET", "/_matrix/client/v3/devices"))["devices"]
+    finally:
+        await api(homeserver, token, "POST", "/_matrix/client/v3/logout", {})
+    return sorted(d["device_id"] for d in devices if d["device_id"] != whoami["device_id"])
+
+
+def log_records(log_path: Path, event: str) -> list[dict[str, Any]]:
+    """The bot's JSON log lines whose `event` is `event`."""
+    records = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        if f'"{event}"' not in line or not line.lstrip().startswith("{"):
+            continue
+        record = json.loads(line)
+        if record.get("event") == event:
+            records.append(record)
+    return records
+
+
+def replies(events: list[Event], sender: str, event_id: str) -> list[Event]:
+    """The decrypted events from `sender` that reply (`m.in_reply_to`) to `event_id`, edits left out."""
+    out = []
+    for event in events:
+        relates = event.get("content", {}).get("m.relates_to") or {}
+        if event["sender"] != sender or relates.get("rel_type") == "m.replace":
+            continue
+        if (relates.get("m.in_reply_to") or {}).get("event_id") == event_id:
+            out.append(event)
+    return out
+
+
+def device_id_from_log(log_path: Path) -> list[str]:
+    """Every device id the bot's log names as its own (`device_id` fields), in order."""
+    return re.findall(r'"device_id": ?"([^"]+)"', log_path.read_text(errors="replace"))
