@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -11,12 +11,14 @@ from urllib.parse import quote
 import httpx
 
 from tests.e2e.conftest import BotUnderTest
+from tests.e2e.harness.homeserver import Homeserver
 from tests.e2e.harness.js_user import JsUser
 
 Event = dict[str, Any]
 WAIT = 60  # seconds, generous: the first message in a room waits for key queries and claims on both sides
 KEY_WAIT_S = "4"  # SURFACES_ROOM_KEY_WAIT_S in these tests
 NOT_READ = "could not read your message"
+ADMIN_PASSWORD = "e2e-admin-password"
 
 
 async def api(
@@ -58,31 +60,30 @@ async def keys_of(homeserver: str, user: JsUser, target: str) -> dict[str, Any]:
     )
 
 
-async def bot_login(homeserver: str, bot: BotUnderTest) -> str:
-    """A throw-away access token for the bot account (a new device: log it out with `logout`)."""
+async def login_token(homeserver: str, user_id: str, password: str) -> str:
     async with httpx.AsyncClient(base_url=homeserver, timeout=30) as http:
         response = await http.post(
             "/_matrix/client/v3/login",
             json={
                 "type": "m.login.password",
-                "identifier": {"type": "m.id.user", "user": bot.user_id},
-                "password": bot.password,
-                "initial_device_display_name": "e2e inspector",
+                "identifier": {"type": "m.id.user", "user": user_id},
+                "password": password,
             },
         )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
 
-async def bot_devices(homeserver: str, bot: BotUnderTest) -> list[str]:
-    """The bot account's device ids, the inspector's own login left out (and logged out)."""
-    token = await bot_login(homeserver, bot)
-    try:
-        whoami = await api(homeserver, token, "GET", "/_matrix/client/v3/account/whoami")
-        devices = (await api(homeserver, token, "GET", "/_matrix/client/v3/devices"))["devices"]
-    finally:
-        await api(homeserver, token, "POST", "/_matrix/client/v3/logout", {})
-    return sorted(d["device_id"] for d in devices if d["device_id"] != whoami["device_id"])
+async def admin_token(server: Homeserver) -> str:
+    """A fresh server admin, logged in: reads any account's devices without adding one to it."""
+    user_id = server.register(f"admin-{uuid.uuid4().hex[:8]}", ADMIN_PASSWORD, admin=True)
+    return await login_token(server.url, user_id, ADMIN_PASSWORD)
+
+
+async def devices_of(server: Homeserver, admin: str, user_id: str) -> list[str]:
+    """The account's device ids, as the server holds them (Synapse admin API)."""
+    path = f"/_synapse/admin/v2/users/{quote(user_id, safe='')}/devices"
+    return sorted(d["device_id"] for d in (await api(server.url, admin, "GET", path))["devices"])
 
 
 def log_records(log_path: Path, event: str) -> list[dict[str, Any]]:
@@ -109,6 +110,27 @@ def replies(events: list[Event], sender: str, event_id: str) -> list[Event]:
     return out
 
 
-def device_id_from_log(log_path: Path) -> list[str]:
-    """Every device id the bot's log names as its own (`device_id` fields), in order."""
-    return re.findall(r'"device_id": ?"([^"]+)"', log_path.read_text(errors="replace"))
+async def room_type(homeserver: str, user: JsUser, room_id: str) -> str | None:
+    path = f"/_matrix/client/v3/rooms/{quote(room_id, safe='')}/state/m.room.create/"
+    return (await api(homeserver, user.access_token, "GET", path)).get("type")
+
+
+async def onboard_js(homeserver: str, user: JsUser, bot: BotUnderTest) -> tuple[str, str, str]:
+    """An encrypted DM to the bot; returns (dm, space, chat) with the user joined to both, once the bot's
+    pointer in the DM has been read (decrypted)."""
+    dm = await user.create_encrypted_dm(bot.user_id)
+    await user.wait_for(dm, sender=bot.user_id, event_type="m.room.message", timeout=WAIT)
+    invited = [await user.wait_for_invite(WAIT), await user.wait_for_invite(WAIT)]
+    kinds = {}
+    for room_id in invited:
+        await user.join(room_id)
+        kinds[room_id] = await room_type(homeserver, user, room_id)
+    (space,) = [r for r, kind in kinds.items() if kind == "m.space"]
+    (chat,) = [r for r, kind in kinds.items() if kind != "m.space"]
+    return dm, space, chat
+
+
+async def ask_js(user: JsUser, bot: BotUnderTest, room_id: str, text: str, timeout: float = WAIT) -> Event:
+    """Sends `text` encrypted; returns the bot's decrypted reply to it (its `m.in_reply_to` is the message)."""
+    sent = await user.send_text(room_id, text)
+    return await user.wait_for(room_id, sender=bot.user_id, reply_to=sent, timeout=timeout)

@@ -189,8 +189,10 @@ class JsUser:
         mimetype: str = "application/octet-stream",
         msgtype: str = "m.file",
         caption: str | None = None,
+        corrupt_hash: bool = False,
     ) -> str:
-        """An encrypted attachment: `content.file` (key, iv, hashes, url of the ciphertext), no `url`."""
+        """An encrypted attachment: `content.file` (key, iv, hashes, url of the ciphertext), no `url`.
+        `corrupt_hash` announces a SHA-256 that is not the ciphertext's."""
         result = await self.call(
             "send_file",
             room_id=room_id,
@@ -199,6 +201,7 @@ class JsUser:
             mimetype=mimetype,
             msgtype=msgtype,
             caption=caption,
+            corrupt_hash=corrupt_hash,
             timeout=60,
         )
         return str(result["event_id"])
@@ -221,6 +224,7 @@ class JsUser:
         reply_to: str | None = None,
         event_type: str | None = None,
         event_id: str | None = None,
+        msgtype: str | None = None,
         after: int = 0,
         timeout: float = 30,
         allow_undecryptable: bool = False,
@@ -234,6 +238,7 @@ class JsUser:
                 sender=sender,
                 reply_to=reply_to,
                 type=event_type,
+                msgtype=msgtype,
                 after=after,
                 timeout=timeout,
                 allow_undecryptable=allow_undecryptable,
@@ -250,6 +255,10 @@ class JsUser:
         """Element's "exclude insecure devices" (MSC4153): keys only for cross-signed devices, and only
         messages from cross-signed devices decrypted."""
         await self.call("set_isolation", mode="only_signed")
+
+    async def discard_session(self, room_id: str) -> None:
+        """The next message in the room opens a new Megolm session: its key is sent afresh (to-device)."""
+        await self.call("discard_session", room_id=room_id)
 
     async def blacklist_unverified_devices(self, value: bool = True) -> None:
         await self.call("set_blacklist_unverified", value=value)

@@ -169,11 +169,13 @@ const commands = {
 
   // Encrypts the bytes as the spec's encrypted attachment (AES-CTR, SHA-256 of the ciphertext), uploads the
   // ciphertext and posts `content.file` with no plaintext `url`.
-  async send_file({ room_id: roomId, data_b64: dataB64, name, mimetype, msgtype, caption }) {
+  // `corrupt_hash`: the announced SHA-256 is not the ciphertext's (a receiver must refuse the file).
+  async send_file({ room_id: roomId, data_b64: dataB64, name, mimetype, msgtype, caption, corrupt_hash }) {
     const room = await readyRoom(roomId, 30);
     if (!room.hasEncryptionStateEvent()) throw new Error(`room ${roomId} is not encrypted`);
     const plain = Buffer.from(dataB64, "base64");
     const { data, info } = await encryptAttachment(plain);
+    if (corrupt_hash) info.hashes = { sha256: Buffer.alloc(32, 7).toString("base64").replace(/=+$/, "") };
     const upload = await client.uploadContent(Buffer.from(data), {
       name: "encrypted.bin",
       type: "application/octet-stream",
@@ -203,10 +205,12 @@ const commands = {
   },
 
   // The first event from position `after` on, in `room_id`, with `event_id`, from `sender`, of `type`, replying to
-  // `reply_to` (each optional)
+  // `reply_to`, with `msgtype` (each optional)
   // once it is decrypted. An event that stays undecryptable matches only with `allow_undecryptable`.
-  async wait_event({ room_id: roomId, event_id: eventId, sender, reply_to: replyTo, type, after, timeout, allow_undecryptable }) {
+  async wait_event(args) {
+    const { room_id: roomId, event_id: eventId, sender, reply_to: replyTo, type, msgtype, after, timeout } = args;
     const matches = (event) =>
+      (!msgtype || event.getOriginalContent()?.msgtype === msgtype) &&
       (!roomId || event.roomIdForDriver === roomId) &&
       (!eventId || event.getId() === eventId) &&
       (!sender || event.getSender() === sender) &&
@@ -215,7 +219,7 @@ const commands = {
     const found = await until("a matching event", timeout, async () => {
       for (const event of timeline.slice(after ?? 0)) {
         if (event.isBeingDecrypted() || event.shouldAttemptDecryption()) await client.decryptEventIfNeeded(event);
-        if (event.isDecryptionFailure() && !allow_undecryptable) continue;
+        if (event.isDecryptionFailure() && !args.allow_undecryptable) continue;
         if (matches(event)) return event;
       }
       return null;
@@ -241,6 +245,12 @@ const commands = {
         : new cryptoApi.AllDevicesIsolationMode(false);
     client.getCrypto().setDeviceIsolationMode(isolation);
     return { mode };
+  },
+
+  // The next message in the room starts a new Megolm session, whose key goes out as a fresh to-device event.
+  async discard_session({ room_id: roomId }) {
+    await client.getCrypto().forceDiscardSession(roomId);
+    return {};
   },
 
   set_blacklist_unverified({ value }) {
