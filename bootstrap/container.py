@@ -6,6 +6,7 @@ from dependency_injector import containers, providers
 
 from adapters.matrix.client import make_client
 from adapters.matrix.media import NioMediaStore
+from adapters.matrix.room_encryption import RoomEncryption
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.sender import NioMessageSender
 from adapters.matrix.state_view import NioTopologyView
@@ -52,7 +53,8 @@ class MatrixContainer(containers.DeclarativeContainer):
     client = providers.Singleton(make_client, config.homeserver_url, config.user_id)
     topology = providers.Singleton(NioChatTopology, client, config.server_name)
     sender = providers.Singleton(NioMessageSender, client)
-    media = providers.Singleton(NioMediaStore, client)
+    encryption = providers.Singleton(RoomEncryption, client)
+    media = providers.Singleton(NioMediaStore, client, encryption)
     view = providers.Singleton(NioTopologyView)
 
 

@@ -78,6 +78,8 @@ _EN: Final[dict[str, str]] = {
     "file_staged": "📎 Got {name} ({size}); it goes to the agent with your next message here.",
     "file_too_large": "{name} is larger than the limit of {limit}, so I did not keep it.",
     "file_download_failed": "I could not fetch {name} from the homeserver; please send it again.",
+    "file_integrity_failed": "{name} did not match its checksum (it was altered or damaged on the way), "
+    "so I did not keep it; please send it again.",
     "workspace_unavailable": "I could not store {name}: the shared workspace cannot be written right now. "
     "Please send it again later.",
     "agent_file_refused": "The agent's file {path} was not sent: {reason}.",
@@ -169,6 +171,8 @@ _RU: Final[dict[str, str]] = {
     "file_staged": "📎 Получил {name} ({size}); файл уйдёт агенту с вашим следующим сообщением здесь.",
     "file_too_large": "{name} больше допустимых {limit}, поэтому я его не сохранил.",
     "file_download_failed": "Не удалось получить {name} с сервера; отправьте файл ещё раз.",
+    "file_integrity_failed": "{name} не совпал со своей контрольной суммой (изменён или повреждён по пути), "
+    "поэтому я его не сохранил; отправьте файл ещё раз.",
     "workspace_unavailable": "Не удалось сохранить {name}: общая рабочая папка сейчас недоступна для записи. "
     "Отправьте файл позже.",
     "agent_file_refused": "Файл агента {path} не отправлен: {reason}.",

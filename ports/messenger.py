@@ -1,6 +1,7 @@
 from typing import Protocol
 
 from domain.model.ids import EventId, RoomId
+from domain.model.media import UploadedMedia
 from domain.model.outgoing_file import OutgoingFile
 
 
@@ -15,9 +16,10 @@ class MessageSender(Protocol):
         ...
 
     async def send_file(
-        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: str, txn_id: str
+        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: UploadedMedia, txn_id: str
     ) -> EventId:
-        """Posts an uploaded file (`m.image` with dimensions, else `m.file`) as a reply to `reply_to`."""
+        """Posts an uploaded file (`m.image` with dimensions, else `m.file`) as a reply to `reply_to`; with its
+        key when the upload was encrypted."""
         ...
 
     async def edit_message(self, room_id: RoomId, event_id: EventId, markdown: str, txn_id: str) -> EventId:

@@ -1,15 +1,19 @@
-"""The homeserver's media repository through matrix-nio: capped streaming downloads, uploads, the upload limit."""
+"""The homeserver's media repository through matrix-nio: capped streaming downloads, uploads, the upload limit;
+content encrypted in encrypted rooms (adapters/matrix/attachment_crypto.py)."""
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Any, Final
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Final, Protocol
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 from nio import AsyncClient, ContentRepositoryConfigResponse, UploadError, UploadResponse
 
+from adapters.matrix.attachment_crypto import AttachmentEncryption, decrypted
+from domain.model.ids import RoomId
+from domain.model.media import MediaKey, UploadedMedia
 from ports.media import MediaError, MediaStore, MediaTooLarge
 from ports.workspace import WorkspaceFile
 
@@ -24,14 +28,22 @@ READ_TIMEOUT_S: Final = 60.0
 TRANSFER_DEADLINE_S: Final = 600.0
 CONFIG_DEADLINE_S: Final = 30.0
 _ERROR_BODY_BYTES: Final = 4096
+ENCRYPTED_TYPE: Final = "application/octet-stream"  # what an encrypted upload shows the homeserver, no name
+
+
+class EncryptedRooms(Protocol):
+    """Whether a room is encrypted (RoomEncryption)."""
+
+    async def is_encrypted(self, room_id: str) -> bool: ...
 
 
 class NioMediaStore(MediaStore):
     """`MediaStore` on the nio client's session and access token; nio's own `download` is not used
     because it reads the whole body and, with `save_to`, trusts the sender's file name."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient, rooms: EncryptedRooms) -> None:
         self._client = client
+        self._rooms = rooms
         self._limit: int | None = None
         self._limit_known = False
 
@@ -53,7 +65,11 @@ class NioMediaStore(MediaStore):
         log.info("media_upload_limit", extra={"bytes": self._limit})
         return self._limit
 
-    async def download(self, media: str, max_bytes: int) -> AsyncIterator[bytes]:
+    def download(self, media: str, max_bytes: int, key: MediaKey | None = None) -> AsyncIterator[bytes]:
+        content = self._download(media, max_bytes)
+        return content if key is None else decrypted(content, key)
+
+    async def _download(self, media: str, max_bytes: int) -> AsyncIterator[bytes]:
         deadline = asyncio.get_running_loop().time() + TRANSFER_DEADLINE_S
         response = await self._open(_server_and_id(media))
         try:
@@ -70,16 +86,26 @@ class NioMediaStore(MediaStore):
         finally:
             response.release()
 
-    async def upload(self, file: WorkspaceFile) -> str:
+    async def upload(self, file: WorkspaceFile, room_id: RoomId) -> UploadedMedia:
+        if not await self._rooms.is_encrypted(room_id):
+            return UploadedMedia(url=await self._upload(file, file.chunks, encrypted=False))
+        encryption = AttachmentEncryption(file.chunks)
+        url = await self._upload(file, encryption.chunks, encrypted=True)
+        return UploadedMedia(url=url, key=encryption.key)
+
+    async def _upload(self, file: WorkspaceFile, chunks: Callable[[], AsyncIterator[bytes]], encrypted: bool) -> str:
         info = file.info
 
         def provider(_got_429: int, _got_timeouts: int) -> AsyncIterator[bytes]:
-            return file.chunks()  # nio calls it again on a retry: the content starts over
+            return chunks()  # nio calls it again on a retry: the content starts over
 
         try:
             async with asyncio.timeout(TRANSFER_DEADLINE_S):
                 response, _ = await self._client.upload(
-                    provider, content_type=info.mime_type, filename=info.filename, filesize=info.size
+                    provider,
+                    content_type=ENCRYPTED_TYPE if encrypted else info.mime_type,
+                    filename=None if encrypted else info.filename,
+                    filesize=info.size,  # AES-CTR keeps the size
                 )
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise MediaError(f"upload of {info.workspace_path}: {error or type(error).__name__}") from error

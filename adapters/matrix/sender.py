@@ -8,9 +8,11 @@ from typing import Any
 import aiohttp
 from nio import AsyncClient, RoomSendResponse, RoomTypingResponse
 
+from adapters.matrix.attachment_crypto import jwk
 from adapters.matrix.errors import checked
 from adapters.matrix.rendering import render_markdown
 from domain.model.ids import EventId, RoomId
+from domain.model.media import UploadedMedia
 from domain.model.outgoing_file import OutgoingFile
 from ports.messenger import MessageSender
 
@@ -44,16 +46,27 @@ def message_content(markdown: str, msgtype: str) -> dict[str, Any]:
     }
 
 
-def file_content(file: OutgoingFile, media: str) -> dict[str, Any]:
-    """`m.image` with its dimensions when the file is a readable image, else `m.file`; name, type and size."""
+def file_content(file: OutgoingFile, media: UploadedMedia) -> dict[str, Any]:
+    """`m.image` with its dimensions when the file is a readable image, else `m.file`; name, type and size.
+
+    An encrypted upload is referenced only through `file` (its URL with the key, counter and hash), never
+    through a plaintext `url`.
+    """
     info: dict[str, Any] = {"mimetype": file.mime_type, "size": file.size}
     if file.is_image:
         info |= {"w": file.width, "h": file.height}
+    if media.key is None:
+        reference: dict[str, Any] = {"url": media.url}
+    else:
+        key = media.key
+        reference = {
+            "file": {"url": media.url, "key": jwk(key), "iv": key.iv, "hashes": {"sha256": key.sha256}, "v": "v2"}
+        }
     return {
         "msgtype": "m.image" if file.is_image else "m.file",
         "body": file.filename,
         "filename": file.filename,
-        "url": media,
+        **reference,
         "info": info,
         **no_mentions(file.filename),
     }
@@ -82,7 +95,7 @@ class NioMessageSender(MessageSender):
         return await self._send(room_id, content, txn_id)
 
     async def send_file(
-        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: str, txn_id: str
+        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: UploadedMedia, txn_id: str
     ) -> EventId:
         content = file_content(file, media)
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}

@@ -46,7 +46,7 @@ class PostAgentFiles:
             async with self._workspace.open_emitted(path) as file:
                 if file.info.size > limit:
                     return self._catalog.text("agent_file_too_large", path=shown(path), limit=human_size(limit))
-                media = await self._media.upload(file)
+                media = await self._media.upload(file, room_id)
             await self._sender.send_file(room_id, reply_to, file.info, media, txn_id)
         except PathRefused as refused:
             log.warning("agent_file_refused", extra={"room_id": room_id, "why": refused.reason.value})

@@ -12,7 +12,7 @@ from domain.model.staged_file import StagedFile
 from domain.model.workspace_layout import inbox_path, safe_mime_type
 from domain.services.answer_message import AnswerMessage, reply_txn_id
 from domain.services.file_notices import shown, size_limit
-from ports.media import MediaError, MediaStore, MediaTooLarge
+from ports.media import MediaError, MediaIntegrityError, MediaStore, MediaTooLarge
 from ports.messenger import MessageSender
 from ports.unit_of_work import UnitOfWorkFactory
 from ports.workspace import FileTooLarge, Workspace, WorkspaceError
@@ -24,7 +24,8 @@ class ReceiveFile:
     """A captioned file goes to the agent at once with its caption; a bare one waits for the next text.
 
     The size is checked before anything is downloaded (the declared size against the smaller of
-    `max_bytes` and the homeserver's limit) and again on every byte read; a refusal leaves nothing on disk.
+    `max_bytes` and the homeserver's limit) and again on every byte read; an encrypted file is kept only when it
+    matches its hash. A refusal leaves nothing on disk.
     """
 
     def __init__(
@@ -70,9 +71,14 @@ class ReceiveFile:
             return None
         path = inbox_path(file)
         try:
-            size = await self._workspace.write(path, self._media.download(file.media, limit), limit)
+            content = self._media.download(file.media, limit, file.media_key)
+            size = await self._workspace.write(path, content, limit)
         except (FileTooLarge, MediaTooLarge):
             await self._refuse(file, "file_too_large", limit=human_size(limit))
+            return None
+        except MediaIntegrityError as error:
+            log.warning("file_integrity_failed", extra={"room_id": file.room_id, "error": str(error)})
+            await self._refuse(file, "file_integrity_failed")
             return None
         except MediaError as error:
             log.warning("file_download_failed", extra={"room_id": file.room_id, "error": str(error)})

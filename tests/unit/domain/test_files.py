@@ -6,6 +6,7 @@ import pytest
 
 from domain.model.agent import AgentFailed, Done, FileEmitted, TextDelta
 from domain.model.ids import EventId, RoomId, UserId
+from domain.model.media import MediaKey
 from domain.model.messages import IncomingFile, IncomingText, MediaKind
 from domain.model.room import ChatRoom, RoomStatus
 from domain.model.workspace_layout import inbox_path
@@ -17,6 +18,7 @@ from tests.unit.fakes.network import ScriptedPlatform
 ALICE, BOB = UserId("@alice:example.org"), UserId("@bob:example.org")
 DM = RoomId("!dm:example.org")
 CONTENT = b"%PDF-1.7 quarterly numbers"
+KEY = MediaKey(key="k", iv="iv", sha256="hash")
 
 
 async def chat_of(world: World) -> ChatRoom:
@@ -199,6 +201,25 @@ async def test_a_failed_download_is_told_and_not_staged(world: World) -> None:
         assert await uow.staged_files.for_room(room.room_id) == []
 
 
+async def test_an_encrypted_file_is_downloaded_with_its_key(world: World) -> None:
+    room = await chat_of(world)
+    file = replace(a_file(room, world=world), media_key=KEY)
+    await deliver(world, file)
+    assert world.media.download_keys == [KEY] and world.workspace.files == {inbox_path(file): CONTENT}
+
+
+async def test_a_file_failing_its_integrity_check_is_refused_and_not_kept(world: World) -> None:
+    room = await chat_of(world)
+    file = replace(a_file(room, caption="what is this?", world=world), media_key=KEY)
+    world.media.tampered.add(file.media)
+    await deliver(world, file)
+    (refusal,) = world.sender.sent
+    assert refusal.notice and refusal.reply_to == file.event_id and "checksum" in refusal.text
+    assert world.workspace.files == {} and world.platform.requests == [] and await done(world, file.event_id)
+    async with world.uow() as uow:
+        assert await uow.staged_files.for_room(room.room_id) == []
+
+
 async def test_an_unwritable_workspace_is_told_and_nothing_is_lost_from_the_conversation(world: World) -> None:
     room = await chat_of(world)
     world.workspace.unwritable = True
@@ -284,6 +305,17 @@ async def test_an_emitted_file_is_uploaded_and_posted_as_a_reply_after_the_text(
     assert [chart.txn_id, data.txn_id] == [f"file-{message.event_id}-1", f"file-{message.event_id}-2"]
     assert {chart.reply_to, data.reply_to} == {message.event_id}
     assert world.media.uploads == [b"png-bytes", b"a,b\n1,2\n"]
+
+
+async def test_a_file_for_an_encrypted_room_is_uploaded_for_it_and_posted_with_its_key() -> None:
+    world = build_world(platform=emitting("out/a.txt"))
+    world.workspace.files["out/a.txt"] = b"secret"
+    room = await chat_of(world)
+    world.media.encrypted_rooms.add(room.room_id)
+    await deliver(world, text(room, "write it"))
+    (posted,) = [sent for sent in world.sender.sent if sent.file is not None]
+    assert world.media.upload_rooms == [room.room_id]
+    assert posted.media is not None and posted.media.key is not None and posted.media.url == posted.text
 
 
 async def test_a_retried_answer_posts_its_files_once() -> None:

@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from domain.model.ids import RoomId
+from domain.model.media import MediaKey, UploadedMedia
 from domain.model.outgoing_file import OutgoingFile
-from ports.media import MediaError, MediaStore, MediaTooLarge
+from ports.media import MediaError, MediaIntegrityError, MediaStore, MediaTooLarge
 from ports.workspace import FileTooLarge, PathRefused, Refusal, Workspace, WorkspaceError, WorkspaceFile
 
 CHUNK = 1024
@@ -80,20 +82,26 @@ class FakeWorkspace(Workspace):
 
 @dataclass
 class FakeMediaStore(MediaStore):
-    """`content` by media reference. `declared_only` media claim nothing up front (no Content-Length),
-    so only the bytes read reveal their size; `failing` makes every transfer fail."""
+    """`content` by media reference; `failing` makes every transfer fail. `tampered` media fail their
+    integrity check at the end, as an encrypted file whose content does not match its hash; uploads into
+    `encrypted_rooms` come back with a key."""
 
     content: dict[str, bytes] = field(default_factory=dict)
     limit: int | None = None
     failing: bool = False
+    tampered: set[str] = field(default_factory=set)
+    encrypted_rooms: set[RoomId] = field(default_factory=set)
     downloads: list[str] = field(default_factory=list)
+    download_keys: list[MediaKey | None] = field(default_factory=list)
     uploads: list[bytes] = field(default_factory=list)
+    upload_rooms: list[RoomId] = field(default_factory=list)
 
     async def upload_limit(self) -> int | None:
         return self.limit
 
-    async def download(self, media: str, max_bytes: int) -> AsyncIterator[bytes]:
+    async def download(self, media: str, max_bytes: int, key: MediaKey | None = None) -> AsyncIterator[bytes]:
         self.downloads.append(media)
+        self.download_keys.append(key)
         if self.failing or media not in self.content:
             raise MediaError(f"cannot fetch {media}")
         received = 0
@@ -102,11 +110,20 @@ class FakeMediaStore(MediaStore):
             if received > max_bytes:
                 raise MediaTooLarge(f"{media} is larger than {max_bytes}")
             yield chunk
+        if media in self.tampered:
+            raise MediaIntegrityError(f"{media} does not match its hash")
 
-    async def upload(self, file: WorkspaceFile) -> str:
+    async def upload(self, file: WorkspaceFile, room_id: RoomId) -> UploadedMedia:
         if self.failing:
             raise MediaError("homeserver unreachable")
         if self.limit is not None and file.info.size > self.limit:
             raise MediaTooLarge("M_TOO_LARGE")
         self.uploads.append(b"".join([chunk async for chunk in file.chunks()]))
-        return f"mxc://example.org/up{len(self.uploads)}"
+        self.upload_rooms.append(room_id)
+        number = len(self.uploads)
+        key = (
+            MediaKey(key=f"k{number}", iv=f"iv{number}", sha256=f"h{number}")
+            if room_id in self.encrypted_rooms
+            else None
+        )
+        return UploadedMedia(url=f"mxc://example.org/up{number}", key=key)

@@ -7,6 +7,7 @@ from typing import TypeVar
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
 from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
+from domain.model.media import UploadedMedia
 from domain.model.observed import ObservedTopology
 from domain.model.outgoing_file import OutgoingFile
 from domain.model.room import ChatRoom
@@ -27,6 +28,7 @@ class SentMessage:
     txn_id: str | None
     notice: bool = False
     file: OutgoingFile | None = None  # set for a posted file; `text` is then its media reference
+    media: UploadedMedia | None = None  # for a posted file: its reference and key
 
 
 @dataclass
@@ -42,9 +44,9 @@ class FakeMessageSender(MessageSender):
         return self._record(SentMessage(room_id, markdown, reply_to, txn_id, notice))
 
     async def send_file(
-        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: str, txn_id: str
+        self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: UploadedMedia, txn_id: str
     ) -> EventId:
-        return self._record(SentMessage(room_id, media, reply_to, txn_id, file=file))
+        return self._record(SentMessage(room_id, media.url, reply_to, txn_id, file=file, media=media))
 
     async def send_notice(self, room_id: RoomId, markdown: str, txn_id: str | None = None) -> EventId:
         return self._record(SentMessage(room_id, markdown, None, txn_id, notice=True))

@@ -1,5 +1,6 @@
 """NioMediaStore against a local server speaking the Matrix media endpoints: authenticated download with
-a legacy fallback, byte caps, the upload limit and M_TOO_LARGE."""
+a legacy fallback, byte caps, the upload limit and M_TOO_LARGE (encrypted attachments:
+test_encrypted_attachments.py)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,12 +12,16 @@ from nio import AsyncClient
 
 from adapters.matrix.media import NioMediaStore
 from adapters.matrix.sender import file_content
+from domain.model.ids import RoomId
+from domain.model.media import UploadedMedia
 from domain.model.outgoing_file import OutgoingFile
 from ports.media import MediaError, MediaTooLarge
 from tests.unit.fakes.files import FakeWorkspaceFile
 
 TOKEN = "secret-token"
 CONTENT = bytes(range(256)) * 400  # 100 KiB
+PLAIN_ROOM = RoomId("!plain:example.org")
+ENCRYPTED_ROOM = RoomId("!secret:example.org")
 
 
 @dataclass
@@ -25,7 +30,10 @@ class MediaServer:
 
     upload_limit: int | None = 50_000
     uploads: list[bytes] = field(default_factory=list)
+    upload_queries: list[dict[str, str]] = field(default_factory=list)
     auth_seen: list[str | None] = field(default_factory=list)
+    stored: dict[str, bytes] = field(default_factory=dict)  # served as they are, by media id
+    refuse_next_uploads: int = 0  # answered 429 (nio retries, asking its data provider again)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -40,6 +48,8 @@ class MediaServer:
         media_id = request.match_info["media_id"]
         if media_id.startswith("legacy"):
             return web.json_response({"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}, status=404)
+        if media_id in self.stored:
+            return web.Response(body=self.stored[media_id])
         if media_id == "missing":
             return web.json_response({"errcode": "M_NOT_FOUND", "error": "no such media"}, status=404)
         if media_id == "forbidden":
@@ -63,10 +73,23 @@ class MediaServer:
 
     async def upload(self, request: web.Request) -> web.Response:
         body = await request.read()
+        if self.refuse_next_uploads:
+            self.refuse_next_uploads -= 1
+            refusal = {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": 1}
+            return web.json_response(refusal, status=429)
+        self.upload_queries.append({**request.query, "content-type": request.content_type})
         if self.upload_limit is not None and len(body) > self.upload_limit:
             return web.json_response({"errcode": "M_TOO_LARGE", "error": "Uploaded content is too large"}, status=413)
         self.uploads.append(body)
         return web.json_response({"content_uri": f"mxc://example.org/up{len(self.uploads)}"})
+
+
+@dataclass
+class FakeRooms:
+    encrypted: frozenset[str] = frozenset({ENCRYPTED_ROOM})
+
+    async def is_encrypted(self, room_id: str) -> bool:
+        return room_id in self.encrypted
 
 
 @asynccontextmanager
@@ -78,7 +101,7 @@ async def media_store(server: MediaServer) -> AsyncIterator[NioMediaStore]:
     client = AsyncClient(f"http://127.0.0.1:{runner.addresses[0][1]}", "@bot:example.org")
     client.access_token, client.user_id = TOKEN, "@bot:example.org"
     try:
-        yield NioMediaStore(client)
+        yield NioMediaStore(client, FakeRooms())
     finally:
         await client.close()
         await runner.cleanup()
@@ -137,7 +160,7 @@ async def test_an_unreachable_homeserver_is_a_media_error() -> None:
     client.access_token = TOKEN
     try:
         with pytest.raises(MediaError):
-            await fetch(NioMediaStore(client), "mxc://example.org/abc")
+            await fetch(NioMediaStore(client, FakeRooms()), "mxc://example.org/abc")
     finally:
         await client.close()
 
@@ -163,19 +186,20 @@ def a_file(data: bytes) -> FakeWorkspaceFile:
 async def test_upload_sends_the_content_and_returns_the_reference() -> None:
     server = MediaServer()
     async with media_store(server) as store:
-        assert await store.upload(a_file(b"payload")) == "mxc://example.org/up1"
+        assert await store.upload(a_file(b"payload"), PLAIN_ROOM) == UploadedMedia(url="mxc://example.org/up1")
     assert server.uploads == [b"payload"]
+    assert server.upload_queries == [{"filename": "a.bin", "content-type": "application/x-a"}]
 
 
 async def test_upload_over_the_homeservers_limit_is_media_too_large() -> None:
     async with media_store(MediaServer(upload_limit=10)) as store:
         with pytest.raises(MediaTooLarge):
-            await store.upload(a_file(b"x" * 11))
+            await store.upload(a_file(b"x" * 11), PLAIN_ROOM)
 
 
 def test_an_image_is_posted_with_its_dimensions_and_a_file_without() -> None:
     image = OutgoingFile(workspace_path="p.png", filename="p.png", mime_type="image/png", size=9, width=4, height=3)
-    assert file_content(image, "mxc://e/1") == {
+    assert file_content(image, UploadedMedia(url="mxc://e/1")) == {
         "msgtype": "m.image",
         "body": "p.png",
         "filename": "p.png",
@@ -183,5 +207,5 @@ def test_an_image_is_posted_with_its_dimensions_and_a_file_without() -> None:
         "info": {"mimetype": "image/png", "size": 9, "w": 4, "h": 3},
     }
     plain = OutgoingFile(workspace_path="a.csv", filename="a.csv", mime_type="text/csv", size=3)
-    content = file_content(plain, "mxc://e/2")
+    content = file_content(plain, UploadedMedia(url="mxc://e/2"))
     assert content["msgtype"] == "m.file" and content["info"] == {"mimetype": "text/csv", "size": 3}
