@@ -6,6 +6,11 @@ from typing import Any, Final
 from nio import (
     Event,
     InviteMemberEvent,
+    RoomEncryptedAudio,
+    RoomEncryptedFile,
+    RoomEncryptedImage,
+    RoomEncryptedMedia,
+    RoomEncryptedVideo,
     RoomMessageAudio,
     RoomMessageFile,
     RoomMessageImage,
@@ -15,7 +20,9 @@ from nio import (
     RoomNameEvent,
 )
 
+from adapters.matrix.attachment_crypto import is_well_formed
 from domain.model.ids import EventId, RoomId, UserId
+from domain.model.media import MediaKey
 from domain.model.messages import IncomingFile, IncomingText, Invitation, MediaKind, RoomEvent, RoomRenamed, UserMessage
 
 _MEDIA_KINDS: Final = {
@@ -23,6 +30,11 @@ _MEDIA_KINDS: Final = {
     RoomMessageImage: MediaKind.IMAGE,
     RoomMessageAudio: MediaKind.AUDIO,
     RoomMessageVideo: MediaKind.VIDEO,
+    # Decrypted by nio; their content is still encrypted, its key in `content.file`.
+    RoomEncryptedFile: MediaKind.FILE,
+    RoomEncryptedImage: MediaKind.IMAGE,
+    RoomEncryptedAudio: MediaKind.AUDIO,
+    RoomEncryptedVideo: MediaKind.VIDEO,
 }
 # mxc://<server-name>/<media-id>, as the spec allows them; anything else is never fetched.
 _MXC: Final = re.compile(r"mxc://[A-Za-z0-9.\-:\[\]]{1,255}/[A-Za-z0-9_-]{1,255}")
@@ -52,17 +64,21 @@ def to_incoming_text(room_id: str, event: Event, own_user_id: str) -> IncomingTe
 
 
 def to_incoming_file(room_id: str, event: Event, own_user_id: str) -> IncomingFile | None:
-    """An unencrypted m.file / m.image / m.audio / m.video from someone else, with a well-formed mxc URL.
+    """An m.file / m.image / m.audio / m.video from someone else, with a well-formed mxc URL; when its content
+    is encrypted (`content.file`), with a well-formed key too.
 
     Per the spec (v1.10), `body` is a caption only when a `filename` is given and differs from it.
     """
     kind = _MEDIA_KINDS.get(type(event))
-    if kind is None or not isinstance(event, RoomMessageMedia) or event.sender == own_user_id:
+    if kind is None or not isinstance(event, RoomMessageMedia | RoomEncryptedMedia) or event.sender == own_user_id:
         return None
     content = event.source.get("content")
     if _is_edit(event.source) or not isinstance(content, dict) or not isinstance(event.body, str):
         return None
     if not isinstance(event.url, str) or not _MXC.fullmatch(event.url):
+        return None
+    media_key = _media_key(content.get("file")) if isinstance(event, RoomEncryptedMedia) else None
+    if isinstance(event, RoomEncryptedMedia) and media_key is None:
         return None
     given = content.get("filename")
     filename = given if isinstance(given, str) and given else None
@@ -80,7 +96,23 @@ def to_incoming_file(room_id: str, event: Event, own_user_id: str) -> IncomingFi
         size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
         media=event.url,
         timestamp_ms=int(event.server_timestamp or 0),
+        media_key=media_key,
     )
+
+
+def _media_key(file: Any) -> MediaKey | None:
+    """The key of `content.file` (v2 attachments: an A256CTR JSON Web Key, a counter block, a SHA-256);
+    None when anything is missing or malformed."""
+    if not isinstance(file, dict):
+        return None
+    jwk, hashes, iv = file.get("key"), file.get("hashes"), file.get("iv")
+    if not isinstance(jwk, dict) or not isinstance(hashes, dict) or jwk.get("alg") != "A256CTR":
+        return None
+    secret, sha256 = jwk.get("k"), hashes.get("sha256")
+    if not isinstance(secret, str) or not isinstance(iv, str) or not isinstance(sha256, str):
+        return None
+    key = MediaKey(key=secret, iv=iv, sha256=sha256)
+    return key if is_well_formed(key) else None
 
 
 def to_user_message(room_id: str, event: Event, own_user_id: str) -> UserMessage | None:

@@ -6,6 +6,7 @@ import pytest
 from nio import Event
 
 from adapters.matrix.event_mapping import reply_target, to_incoming_text, to_room_event
+from domain.model.media import MediaKey
 from domain.model.messages import IncomingFile, IncomingText, MediaKind, RoomRenamed
 from tests.unit.matrix.sync_json import ALICE, BOT, CHAT, edit, message, reply, state
 
@@ -137,3 +138,79 @@ def test_hostile_names_are_kept_as_sent_for_the_domain_to_sanitise() -> None:
     raw = message("../../etc/passwd", msgtype="m.file", url="mxc://example.org/f")
     mapped = to_room_event(CHAT, parsed(raw), BOT)
     assert isinstance(mapped, IncomingFile) and mapped.filename == "../../etc/passwd"
+
+
+# -- encrypted attachments (decrypted events whose content is still encrypted) -----------------------------
+
+KEY = "-_8AZm9yIHRlc3RzIG9ubHksIDMyIGJ5dGVzIGxvbv4"  # 32 bytes, url-safe unpadded
+IV = "AAECAwQFBgcAAAAAAAAAAA"  # 16 bytes, the counter half zero
+SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"  # 32 bytes
+
+
+def encrypted_file(
+    url: str = "mxc://example.org/enc", key: Any = KEY, iv: Any = IV, sha256: Any = SHA256, alg: Any = "A256CTR"
+) -> dict[str, Any]:
+    jwk = {"kty": "oct", "key_ops": ["encrypt", "decrypt"], "alg": alg, "k": key, "ext": True}
+    return {"url": url, "key": jwk, "iv": iv, "hashes": {"sha256": sha256}, "v": "v2"}
+
+
+def decrypted(raw: dict[str, Any]) -> Event:
+    return Event.parse_decrypted_event(raw)
+
+
+@pytest.mark.parametrize(
+    ("msgtype", "kind"),
+    [
+        ("m.file", MediaKind.FILE),
+        ("m.image", MediaKind.IMAGE),
+        ("m.audio", MediaKind.AUDIO),
+        ("m.video", MediaKind.VIDEO),
+    ],
+)
+def test_an_encrypted_file_is_incoming_with_its_key(msgtype: str, kind: MediaKind) -> None:
+    raw = message("a.pdf", msgtype=msgtype, file=encrypted_file(), info={"mimetype": "application/pdf", "size": 9})
+    assert to_room_event(CHAT, decrypted(raw), BOT) == IncomingFile(
+        event_id=raw["event_id"],
+        room_id=CHAT,
+        sender=ALICE,
+        filename="a.pdf",
+        caption="",
+        kind=kind,
+        mime_type="application/pdf",
+        size=9,
+        media="mxc://example.org/enc",
+        timestamp_ms=2,
+        media_key=MediaKey(key=KEY, iv=IV, sha256=SHA256),
+    )
+
+
+def test_an_encrypted_file_keeps_its_caption() -> None:
+    raw = message("look at this", msgtype="m.file", file=encrypted_file(), filename="data.csv")
+    mapped = to_room_event(CHAT, decrypted(raw), BOT)
+    assert isinstance(mapped, IncomingFile) and (mapped.filename, mapped.caption) == ("data.csv", "look at this")
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        encrypted_file(url="https://example.org/enc"),
+        encrypted_file(url="mxc://example.org/../x"),
+        encrypted_file(key="c2hvcnQ"),  # not 32 bytes
+        encrypted_file(key="not base64!"),
+        encrypted_file(iv="AAAA"),
+        encrypted_file(sha256="AAAA"),
+        encrypted_file(sha256=5),
+        encrypted_file(alg="A128CTR"),
+        {**encrypted_file(), "hashes": "x"},
+        {**encrypted_file(), "hashes": {}},
+    ],
+    ids=lambda file: str(file)[:60],
+)
+def test_a_malformed_encrypted_file_is_ignored(file: dict[str, Any]) -> None:
+    raw = message("a.pdf", msgtype="m.file", file=file)
+    assert to_room_event(CHAT, decrypted(raw), BOT) is None
+
+
+def test_our_own_encrypted_file_is_ignored() -> None:
+    raw = message("a.pdf", sender=BOT, msgtype="m.file", file=encrypted_file())
+    assert to_room_event(CHAT, decrypted(raw), BOT) is None
