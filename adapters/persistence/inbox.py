@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.tables import INBOX, InboxRow
 from domain.model.ids import EventId, RoomId, UserId
+from domain.model.media import MediaKey
 from domain.model.messages import IncomingFile, IncomingText, MediaKind, UserMessage
 from ports.inbox import Inbox
 
@@ -117,6 +118,7 @@ def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
         "mime_type": message.mime_type,
         "size": message.size,
         "media": message.media,
+        "media_key": _key_payload(message.media_key),
     }
     # ensure_ascii: a hostile name's lone surrogates or NULs are stored as escapes, never raw.
     return {"kind": FILE, "payload": json.dumps(details)}
@@ -136,6 +138,7 @@ def _to_domain(row: InboxRow) -> UserMessage:
             size=details["size"],
             media=details["media"],
             timestamp_ms=row.timestamp_ms,
+            media_key=_key_from(details.get("media_key")),  # rows from before encryption have none
         )
     return IncomingText(
         event_id=EventId(row.event_id),
@@ -144,3 +147,13 @@ def _to_domain(row: InboxRow) -> UserMessage:
         body=row.body,
         timestamp_ms=row.timestamp_ms,
     )
+
+
+def _key_payload(key: MediaKey | None) -> dict[str, str] | None:
+    return None if key is None else {"key": key.key, "iv": key.iv, "sha256": key.sha256}
+
+
+def _key_from(payload: Any) -> MediaKey | None:
+    if not isinstance(payload, dict):
+        return None
+    return MediaKey(key=payload["key"], iv=payload["iv"], sha256=payload["sha256"])
