@@ -5,6 +5,8 @@ import time
 from dependency_injector import containers, providers
 
 from adapters.matrix.client import make_client
+from adapters.matrix.decryption import DecryptingHandler
+from adapters.matrix.key_maintenance import KeyArrivals, KeyMaintenance
 from adapters.matrix.media import NioMediaStore
 from adapters.matrix.room_encryption import RoomEncryption
 from adapters.matrix.room_queues import KeyedWorkQueues
@@ -50,10 +52,14 @@ class PersistenceContainer(containers.DeclarativeContainer):
 
 class MatrixContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
-    client = providers.Singleton(make_client, config.homeserver_url, config.user_id)
-    topology = providers.Singleton(NioChatTopology, client, config.server_name)
-    sender = providers.Singleton(NioMessageSender, client)
+    client = providers.Singleton(
+        make_client, config.homeserver_url, config.user_id, config.crypto_dir, config.pickle_key
+    )
     encryption = providers.Singleton(RoomEncryption, client)
+    key_arrivals = providers.Singleton(KeyArrivals)
+    keys = providers.Singleton(KeyMaintenance, client, encryption, key_arrivals)
+    topology = providers.Singleton(NioChatTopology, client, config.server_name, config.encrypt_new_rooms)
+    sender = providers.Singleton(NioMessageSender, client, encryption)
     media = providers.Singleton(NioMediaStore, client, encryption)
     view = providers.Singleton(NioTopologyView)
 
@@ -131,9 +137,16 @@ class ApplicationContainer(containers.DeclarativeContainer):
         flood_guard,
     )
     handle_room_event = providers.Singleton(HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow))
-    message_queues = providers.Singleton(
-        KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(handle_room_event.provided.execute)
+    # Encrypted messages are read (or found unreadable) before the domain sees them.
+    decrypting = providers.Singleton(
+        DecryptingHandler,
+        matrix.client,
+        handle_room_event.provided.execute,
+        matrix.key_arrivals,
+        uow,
+        config.room_key_wait_s,
     )
+    message_queues = providers.Singleton(KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(decrypting))
     sync_loop = providers.Singleton(
         MatrixSyncLoop,
         matrix.client,
@@ -143,6 +156,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         matrix.view,
         timeline_limit=config.sync_timeline_limit,
         on_error=metrics.provided.sync_error,
+        keys=matrix.keys,
     )
     reconcile = providers.Singleton(ReconcileTopology, uow, matrix.view, matrix.topology)
     find_unanswered = providers.Singleton(FindUnanswered, uow, matrix.view)
@@ -164,6 +178,10 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "rate_limit_per_s": settings.rate_limit_per_s,
             "workspace_dir": settings.workspace_dir,
             "max_upload_bytes": megabytes(settings.max_upload_mb),
+            "crypto_dir": settings.crypto_dir,
+            "pickle_key": settings.pickle_key.get_secret_value() if settings.pickle_key else None,
+            "encrypt_new_rooms": settings.encryption,
+            "room_key_wait_s": settings.room_key_wait_s,
         }
     )
     return container

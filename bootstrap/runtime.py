@@ -8,6 +8,8 @@ import structlog
 from nio import AsyncClient
 from sqlalchemy.exc import DBAPIError
 
+from adapters.matrix.cross_signing import CrossSigning, CrossSigningKeys
+from adapters.matrix.crypto_store import CryptoStoreDir
 from adapters.matrix.session import SessionFile, log_in
 from adapters.matrix.sync_loop import AccessTokenRejected
 from adapters.persistence.migrate import upgrade_database
@@ -41,6 +43,7 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     stop = _stop_on_signals()
     try:
         await _log_in(client, settings)
+        await _set_up_encryption(container, settings)
         await sync_loop.first_sync()
         await _reconcile(container)
         await _catch_up(container)
@@ -128,9 +131,27 @@ async def _migrate(settings: Settings) -> None:
 
 async def _log_in(client: AsyncClient, settings: Settings) -> None:
     token = settings.access_token.get_secret_value() if settings.access_token else None
-    password = settings.password.get_secret_value() if settings.password else None
+    password = _password(settings)
     try:
-        await log_in(client, token, password, SessionFile(settings.data_dir / "session.json"))
+        crypto = CryptoStoreDir(settings.crypto_dir)
+        await log_in(client, token, password, SessionFile(settings.data_dir / "session.json"), crypto)
     except ChatNetworkError as error:
         raise StartupError(f"cannot log in to {settings.homeserver_url}: {error}", EXIT_HOMESERVER) from error
     log.info("login_done", device_id=client.device_id)
+
+
+async def _set_up_encryption(container: ApplicationContainer, settings: Settings) -> None:
+    """The device's keys on the homeserver, then the device signed by the bot's own cross-signing key."""
+    await container.matrix.keys().run()
+    client = container.matrix.client()
+    signing = CrossSigning(client, CrossSigningKeys(settings.crypto_dir), _password(settings))
+    try:
+        await signing.ensure()
+    except ChatNetworkError as error:
+        # Not fatal: everyone whose client shares keys with unsigned devices is still answered; the next start
+        # tries again.
+        log.warning("cross_signing_failed", error=str(error))
+
+
+def _password(settings: Settings) -> str | None:
+    return settings.password.get_secret_value() if settings.password else None

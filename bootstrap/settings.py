@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     # Per-person rate limit in front of the agent: a burst, then a sustained rate; a flood gets one notice.
     rate_limit_burst: int = Field(default=120, ge=1)
     rate_limit_per_s: float = Field(default=2.0, gt=0)
+    # Whether the bot itself creates its chat rooms encrypted. Encrypted rooms made by anyone (a person's
+    # DM, a homeserver that encrypts every new room) are always read and answered, whatever this says.
+    encryption: bool = False
+    # How long a message the bot cannot decrypt yet waits for its key before the person is told (docs/encryption.md).
+    room_key_wait_s: float = Field(default=60.0, ge=0)
+    # Encrypts the crypto store at rest; generated once and kept in the data dir when not given.
+    pickle_key: SecretStr | None = None
 
     @field_validator("homeserver_url")
     @classmethod
@@ -58,9 +65,14 @@ class Settings(BaseSettings):
         return tuple(p.strip() for p in self.allowed_users.split(",") if p.strip())
 
     @property
+    def crypto_dir(self) -> Path:
+        """The encryption store: keys, sessions, the cross-signing identity (docs/encryption.md)."""
+        return self.data_dir / "crypto"
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'surfaces.db').resolve()}"
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
-        return [s.get_secret_value() for s in (self.access_token, self.password) if s is not None]
+        return [s.get_secret_value() for s in (self.access_token, self.password, self.pickle_key) if s is not None]

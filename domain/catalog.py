@@ -50,6 +50,7 @@ _EN: Final[dict[str, str]] = {
     "renamed": "Renamed to **{name}**.",
     "archived": "This chat is archived and has left your Space. `!restore` brings it back.",
     "archived_notice": "This chat is archived, so I do not answer here. `!restore` brings it back.",
+    "message_unreadable": "I could not read your message: its encryption key did not reach me. Please send it again.",
     "already_archived": "This chat is already archived.",
     "not_archived": "This chat is not archived.",
     "restored": "This chat is back in your Space.",
@@ -143,6 +144,8 @@ _RU: Final[dict[str, str]] = {
     "renamed": "Новое название: **{name}**.",
     "archived": "Чат перенесён в архив и убран из пространства. `!restore` вернёт его.",
     "archived_notice": "Этот чат в архиве, поэтому я здесь не отвечаю. `!restore` вернёт его.",
+    "message_unreadable": "Я не смог прочитать ваше сообщение: ключ шифрования до меня не дошёл. "
+    "Пожалуйста, отправьте его ещё раз.",
     "already_archived": "Этот чат уже в архиве.",
     "not_archived": "Этот чат не в архиве.",
     "restored": "Чат снова в вашем пространстве.",

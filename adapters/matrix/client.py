@@ -1,12 +1,15 @@
 """Builds the nio client with retry limits, so no request can retry forever."""
 
 import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientResponse
 from nio import AsyncClient, AsyncClientConfig
+from nio.store import SqliteStore
 
 from adapters.matrix import compiled_schemas
+from adapters.matrix.crypto_store import CryptoStoreDir
 
 
 class _AsyncClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
@@ -45,14 +48,22 @@ def loads_sharing_strings(text: str) -> Any:
     return json.loads(text, object_hook=share)
 
 
-def make_client(homeserver_url: str, user_id: str) -> AsyncClient:
+def make_client(
+    homeserver_url: str, user_id: str, crypto_dir: Path | None = None, pickle_key: str | None = None
+) -> AsyncClient:
+    """The bot's client; with `crypto_dir` it can encrypt and decrypt (its olm store is loaded at login)."""
     compiled_schemas.install()
+    store = CryptoStoreDir(crypto_dir) if crypto_dir is not None else None
     config = AsyncClientConfig(
         # nio retries 429s and timeouts forever by default; our own loops back off instead.
         max_limit_exceeded=5,
         max_timeouts=3,
         request_timeout=60,
         store_sync_tokens=False,
-        encryption_enabled=False,
+        encryption_enabled=store is not None,
+        store=SqliteStore,
+        pickle_key=store.pickle_key(pickle_key) if store is not None else "",
     )
-    return _AsyncClient(homeserver_url, user_id, config=config)
+    if store is not None:
+        store.prepare()
+    return _AsyncClient(homeserver_url, user_id, store_path=str(store.path) if store else "", config=config)

@@ -21,6 +21,7 @@ from nio import (
 )
 
 from adapters.matrix.attachment_crypto import is_well_formed
+from adapters.matrix.encrypted_events import to_encrypted_message
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.media import MediaKey
 from domain.model.messages import IncomingFile, IncomingText, Invitation, MediaKind, RoomEvent, RoomRenamed, UserMessage
@@ -116,8 +117,12 @@ def _media_key(file: Any) -> MediaKey | None:
 
 
 def to_user_message(room_id: str, event: Event, own_user_id: str) -> UserMessage | None:
-    """A text or a file from someone else: what goes to the inbox."""
-    return to_incoming_text(room_id, event, own_user_id) or to_incoming_file(room_id, event, own_user_id)
+    """A text or a file from someone else (or one not decrypted yet): what goes to the inbox."""
+    return (
+        to_incoming_text(room_id, event, own_user_id)
+        or to_incoming_file(room_id, event, own_user_id)
+        or to_encrypted_message(room_id, event, own_user_id)
+    )
 
 
 def to_invitation(room_id: str, events: list[Any], own_user_id: str) -> Invitation | None:

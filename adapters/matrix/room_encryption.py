@@ -4,7 +4,7 @@ import asyncio
 import logging
 from typing import Any
 
-from nio import AsyncClient, MatrixRoom, RoomGetStateResponse
+from nio import AsyncClient, KeysQueryResponse, MatrixRoom, RoomGetStateResponse
 
 from adapters.matrix.errors import checked
 
@@ -42,11 +42,14 @@ class RoomEncryption:
 
     async def prepare(self, room_id: str) -> None:
         """Before a send: the room known to nio and, when encrypted, every member's devices queried."""
-        if not await self.is_encrypted(room_id):
-            return
-        async with self._query:  # one key query at a time; nio refuses a second while one runs
-            if self._client.should_query_keys:
-                await self._client.keys_query()
+        if await self.is_encrypted(room_id):
+            await self.query_keys()
+
+    async def query_keys(self) -> None:
+        """Queries the devices of users whose device lists are new or changed, one query at a time."""
+        async with self._query:  # nio refuses a second query while one runs
+            if self._client.olm is not None and self._client.should_query_keys:
+                checked("query keys", await self._client.keys_query(), KeysQueryResponse)
 
     async def _room(self, room_id: str) -> MatrixRoom:
         known = self._client.rooms.get(room_id)

@@ -11,6 +11,7 @@ from nio import AsyncClient, RoomSendResponse, RoomTypingResponse
 from adapters.matrix.attachment_crypto import jwk
 from adapters.matrix.errors import checked
 from adapters.matrix.rendering import render_markdown
+from adapters.matrix.room_encryption import RoomEncryption
 from domain.model.ids import EventId, RoomId
 from domain.model.media import UploadedMedia
 from domain.model.outgoing_file import OutgoingFile
@@ -75,8 +76,10 @@ def file_content(file: OutgoingFile, media: UploadedMedia) -> dict[str, Any]:
 class NioMessageSender(MessageSender):
     """MessageSender on matrix-nio; the transaction id makes a retried send land once."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient, encryption: RoomEncryption | None = None) -> None:
         self._client = client
+        # Makes every send into an encrypted room an encrypted one, rooms nio has not synced yet included.
+        self._encryption = encryption
 
     async def send_reply(
         self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str, notice: bool = False
@@ -115,6 +118,8 @@ class NioMessageSender(MessageSender):
             log.warning("typing_failed", extra={"room_id": room_id, "error": str(response)})
 
     async def _send(self, room_id: RoomId, content: dict[str, Any], txn_id: str) -> EventId:
+        if self._encryption is not None:
+            await self._encryption.prepare(room_id)
         response = await self._client.room_send(
             room_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True
         )

@@ -14,9 +14,10 @@ from adapters.matrix.backfill import UNKNOWN_TOKEN, BackfillFailed, NioTimelineB
 from adapters.matrix.backoff import Backoff
 from adapters.matrix.errors import MatrixRequestError
 from adapters.matrix.event_mapping import to_invitation, to_room_event
+from adapters.matrix.key_maintenance import KeyMaintenance
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.state_view import NioTopologyView
-from domain.model.messages import IncomingFile, IncomingText, Invitation, RoomEvent
+from domain.model.messages import Invitation, RoomEvent, RoomRenamed
 from ports.topology import ChatNetworkError
 from ports.unit_of_work import UnitOfWorkFactory
 
@@ -66,8 +67,11 @@ class MatrixSyncLoop:
         view: NioTopologyView,
         timeline_limit: int = 100,
         on_error: Callable[[str], None] | None = None,
+        keys: KeyMaintenance | None = None,
     ) -> None:
         self._client = client
+        # Key uploads, queries, claims and to-device sends, after each recorded batch (encryption only).
+        self._keys = keys
         # Told the kind of every failed sync or back-fill (sync_transport_error, sync_failed, backfill_failed).
         self._on_error = on_error
         self._uow = uow
@@ -180,11 +184,12 @@ class MatrixSyncLoop:
         events = await self._timeline_events(response, own) if replay_timeline else []
         new = await self._record(events, response.next_batch)
         self._since = response.next_batch
-        if not dispatch:
-            return
-        for item in new:
-            self._messages.submit(item.room_id, item)
-        self._submit_invites(response)
+        if dispatch:
+            for item in new:
+                self._messages.submit(item.room_id, item)
+            self._submit_invites(response)
+        if self._keys is not None:
+            await self._keys.after_sync(response)
 
     async def _timeline_events(self, response: SyncResponse, own: str) -> list[RoomEvent]:
         """Each joined room's timeline, with the gap of a `limited` one fetched and put in front of it."""
@@ -204,7 +209,7 @@ class MatrixSyncLoop:
     async def _record(self, events: list[RoomEvent], token: str) -> list[RoomEvent]:
         """Messages are kept only when new to the inbox; renames are idempotent and always pass."""
         async with self._uow() as uow:
-            new = [e for e in events if not isinstance(e, IncomingText | IncomingFile) or await uow.inbox.record(e)]
+            new = [e for e in events if isinstance(e, RoomRenamed) or await uow.inbox.record(e)]
             await uow.sync_state.set_token(token)
             await uow.commit()
         return new

@@ -18,6 +18,7 @@ from nio import (
 
 from adapters.matrix import state_events as se
 from adapters.matrix.errors import checked
+from adapters.matrix.room_encryption import ENCRYPTION_EVENT, MEGOLM
 from domain.model.ids import RoomId, UserId
 from domain.model.room import ChatRoom
 from domain.model.space import UserSpace
@@ -47,9 +48,11 @@ def owner_moderates(power_levels: dict[str, Any], owner: str) -> dict[str, Any]:
 class NioChatTopology(ChatTopology):
     """ChatTopology on matrix-nio; every nio error response becomes a ChatNetworkError."""
 
-    def __init__(self, client: AsyncClient, server_name: str) -> None:
+    def __init__(self, client: AsyncClient, server_name: str, encrypt_rooms: bool = False) -> None:
         self._client = client
         self._server_name = server_name
+        # SURFACES_ENCRYPTION: chat rooms are created encrypted (a homeserver may encrypt them anyway).
+        self._encrypt_rooms = encrypt_rooms
 
     @property
     def server_name(self) -> str:
@@ -85,6 +88,8 @@ class NioChatTopology(ChatTopology):
             se.state_event(se.SPACE_PARENT, se.parent_content(self._server_name), new_room.space_id),
             se.state_event(se.ROOM_STATE, se.room_content(new_room.room)),
         ]
+        if self._encrypt_rooms:
+            initial_state.append(se.state_event(ENCRYPTION_EVENT, {"algorithm": MEGOLM}))
         response = await self._client.room_create(
             visibility=RoomVisibility.private,
             name=new_room.name,

@@ -12,11 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.persistence.tables import INBOX, InboxRow
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.media import MediaKey
-from domain.model.messages import IncomingFile, IncomingText, MediaKind, UserMessage
+from domain.model.messages import (
+    EncryptedMessage,
+    IncomingFile,
+    IncomingText,
+    MediaKind,
+    UnreadableMessage,
+    UserMessage,
+)
 from ports.inbox import Inbox
 
 TEXT: Final = "text"
 FILE: Final = "file"
+ENCRYPTED: Final = "encrypted"  # not decrypted when it arrived: the payload is the encrypted event, kept to retry
+UNREADABLE: Final = "unreadable"
 
 
 class SqlAlchemyInbox(Inbox):
@@ -112,6 +121,10 @@ _receipt_clock = _ReceiptClock()
 def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
     if isinstance(message, IncomingText):
         return {"kind": TEXT, "payload": None}
+    if isinstance(message, EncryptedMessage):
+        return {"kind": ENCRYPTED, "payload": message.ciphertext}
+    if isinstance(message, UnreadableMessage):
+        return {"kind": UNREADABLE, "payload": None}
     details = {
         "filename": message.filename,
         "kind": message.kind.value,
@@ -125,6 +138,13 @@ def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
 
 
 def _to_domain(row: InboxRow) -> UserMessage:
+    event_id, room_id, sender = EventId(row.event_id), RoomId(row.room_id), UserId(row.sender)
+    if row.kind == ENCRYPTED and row.payload is not None:
+        return EncryptedMessage(
+            event_id=event_id, room_id=room_id, sender=sender, ciphertext=row.payload, timestamp_ms=row.timestamp_ms
+        )
+    if row.kind == UNREADABLE:
+        return UnreadableMessage(event_id=event_id, room_id=room_id, sender=sender, timestamp_ms=row.timestamp_ms)
     if row.kind == FILE and row.payload is not None:
         details = json.loads(row.payload)
         return IncomingFile(

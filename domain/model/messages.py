@@ -68,6 +68,39 @@ class RoomRenamed:
     name: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class EncryptedMessage:
+    """A message the bot could not decrypt when it arrived (its key had not come yet).
+
+    `ciphertext` is the chat network's encrypted event as it arrived, opaque here: it is kept in the inbox
+    so that the message can still be read once its key comes, after a restart too.
+    """
+
+    event_id: EventId
+    room_id: RoomId
+    sender: UserId
+    ciphertext: str
+    timestamp_ms: int = 0
+
+    @property
+    def body(self) -> str:
+        return ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnreadableMessage:
+    """A message whose key never came within the wait: the person is told once to send it again."""
+
+    event_id: EventId
+    room_id: RoomId
+    sender: UserId
+    timestamp_ms: int = 0
+
+    @property
+    def body(self) -> str:
+        return ""
+
+
 # What a person says in a room: recorded in the inbox and answered exactly once.
-UserMessage = IncomingText | IncomingFile
-RoomEvent = IncomingText | IncomingFile | RoomRenamed
+UserMessage = IncomingText | IncomingFile | EncryptedMessage | UnreadableMessage
+RoomEvent = IncomingText | IncomingFile | EncryptedMessage | UnreadableMessage | RoomRenamed

@@ -5,7 +5,7 @@ import logging
 
 from domain.catalog import Catalog
 from domain.model.links import matrix_to
-from domain.model.messages import IncomingFile, IncomingText, UserMessage
+from domain.model.messages import EncryptedMessage, IncomingFile, IncomingText, UnreadableMessage, UserMessage
 from domain.model.room import ChatRoom
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage, reply_txn_id
@@ -61,6 +61,8 @@ class HandleMessage:
             log.info("message_ignored", extra={"room_id": message.room_id, "reason": "not_owner"})
         elif not room.is_active and (command is None or command.name not in ARCHIVED_COMMANDS):
             await self._archived(message, room)
+        elif isinstance(message, EncryptedMessage | UnreadableMessage):
+            await self._unreadable(message)
         elif command is None and not await self._admitted(message):
             pass  # refused by the flood guard: marked done below, the agent is spared
         elif isinstance(message, IncomingFile):
@@ -92,6 +94,9 @@ class HandleMessage:
         if command is not None and isinstance(message, IncomingText):
             await self._reply(message, await self._commands.execute(message, None, command))
             return
+        if isinstance(message, EncryptedMessage | UnreadableMessage):
+            await self._unreadable(message)
+            return
         async with self._uow() as uow:
             space = await uow.spaces.get(message.sender)
         if space is None or space.space_id is None:
@@ -99,6 +104,12 @@ class HandleMessage:
             return
         link = matrix_to(space.space_id, self._topology.server_name)
         await self._reply(message, self._catalog.text("lobby_pointer", space_link=link))
+
+    async def _unreadable(self, message: EncryptedMessage | UnreadableMessage) -> None:
+        """Never silence: a message whose key did not come gets one notice asking to send it again."""
+        log.warning("message_unreadable", extra={"room_id": message.room_id, "event_id": message.event_id})
+        text = self._catalog.text("message_unreadable")
+        await self._sender.send_reply(message.room_id, message.event_id, text, reply_txn_id(message), notice=True)
 
     async def _archived(self, message: UserMessage, room: ChatRoom) -> None:
         """One notice after archiving; later messages are only logged."""
