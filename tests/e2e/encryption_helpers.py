@@ -81,9 +81,22 @@ async def admin_token(server: Homeserver) -> str:
 
 
 async def devices_of(server: Homeserver, admin: str, user_id: str) -> list[str]:
-    """The account's device ids, as the server holds them (Synapse admin API)."""
+    """The account's device ids, as the server holds them (Synapse admin API). The bot accounts of the tests
+    have one more than the bot makes: registration through the admin API logs in once."""
     path = f"/_synapse/admin/v2/users/{quote(user_id, safe='')}/devices"
     return sorted(d["device_id"] for d in (await api(server.url, admin, "GET", path))["devices"])
+
+
+async def devices_with_keys(homeserver: str, user: JsUser, target: str) -> list[str]:
+    """The devices of `target` that uploaded encryption keys (`/keys/query`): the bot's own, and no other."""
+    return sorted((await keys_of(homeserver, user, target))["device_keys"].get(target, {}))
+
+
+def signed_by_self_signing_key(keys: dict[str, Any], user_id: str, device_id: str) -> bool:
+    """Whether the device's keys carry a signature by the user's self-signing key, in a `/keys/query` answer."""
+    (self_signing,) = keys["self_signing_keys"][user_id]["keys"].values()
+    device = keys["device_keys"][user_id][device_id]
+    return f"ed25519:{self_signing}" in device.get("signatures", {}).get(user_id, {})
 
 
 def log_records(log_path: Path, event: str) -> list[dict[str, Any]]:

@@ -251,9 +251,14 @@ class JsUser:
 
     # -- trust -----------------------------------------------------------------------------------------
 
+    async def bootstrap_cross_signing(self) -> None:
+        """This user's cross-signing keys, made and uploaded, this device signed (as Element does at login)."""
+        assert (await self.call("bootstrap_cross_signing", timeout=60))["ready"]
+
     async def exclude_insecure_devices(self) -> None:
         """Element's "exclude insecure devices" (MSC4153): keys only for cross-signed devices, and only
-        messages from cross-signed devices decrypted."""
+        messages from cross-signed devices decrypted. Needs this user's own cross-signing (bootstrapped here)."""
+        await self.bootstrap_cross_signing()
         await self.call("set_isolation", mode="only_signed")
 
     async def discard_session(self, room_id: str) -> None:

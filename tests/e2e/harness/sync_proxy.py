@@ -3,8 +3,9 @@
 Every request goes through unchanged (bodies streamed both ways, long-poll `/sync` and media included),
 except `/sync` responses while holding: their `m.room.encrypted` to-device events (Olm: room keys, forwarded
 keys) are taken out and kept. `release()` hands the kept ones to the client in its next `/sync` answer (a
-long-poll in flight is answered at once with them); `drop_held()` forgets them for good: keys that never
-arrive. The encrypting client on the other side syncs directly with Synapse and never notices.
+long-poll in flight is answered at once with them, under a sync token of the proxy's own); `drop_held()`
+forgets them for good: keys that never arrive. The encrypting client on the other side syncs directly with
+Synapse and never notices.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _HOP_BY_HOP = {
     "content-length",
 }
 _ENCRYPTED = "m.room.encrypted"
+_MARK = "~proxy"  # never in a Synapse token
 
 
 class SyncProxy:
@@ -42,6 +44,8 @@ class SyncProxy:
         self.holding = False
         self.syncs_seen = 0
         self._to_inject: list[dict[str, Any]] = []
+        self._answered_early = 0
+        self._last_key_counts: dict[str, Any] = {}
         self._released = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -109,31 +113,52 @@ class SyncProxy:
     async def _sync(self, request: web.Request) -> web.StreamResponse:
         since = request.query.get("since")
         if self._to_inject and since is not None:
-            return _json(200, {}, self._filter(_empty_sync(since)))
+            return _json(200, {}, self._filter(self._early_answer(since)))
         upstream_task = asyncio.ensure_future(self._fetch_sync(request))
         released_task = asyncio.ensure_future(self._released.wait())
         try:
             done, _ = await asyncio.wait({upstream_task, released_task}, return_when=asyncio.FIRST_COMPLETED)
             if upstream_task not in done and since is not None:
-                # Keys released while the client long-polls: answer now, with the same token, so it syncs on.
-                return _json(200, {}, self._filter(_empty_sync(since)))
+                # Keys released while the client long-polls: answer now rather than when Synapse has news.
+                return _json(200, {}, self._filter(self._early_answer(since)))
             status, headers, body = await upstream_task
         finally:
             released_task.cancel()
             upstream_task.cancel()
         return _json(status, headers, self._filter(body) if status == 200 else body)
 
+    def _early_answer(self, since: str) -> dict[str, Any]:
+        """A sync answer of our own, with no news but the keys: its token is the client's own plus a marker
+        (clients ignore an answer whose token they already have), stripped again before it reaches Synapse."""
+        self._answered_early += 1
+        return {
+            "next_batch": f"{_upstream_token(since)}{_MARK}{self._answered_early}",
+            "rooms": {"join": {}, "invite": {}, "leave": {}},
+            "to_device": {"events": []},
+            "device_lists": {"changed": [], "left": []},
+            **self._last_key_counts,
+        }
+
     async def _fetch_sync(self, request: web.Request) -> tuple[int, dict[str, str], Any]:
         assert self._session is not None
+        query = dict(request.query)
+        if "since" in query:
+            query["since"] = _upstream_token(query["since"])
         async with self._session.get(
-            self.upstream + str(request.rel_url), headers=_forwardable(request.headers)
+            self.upstream + request.path, params=query, headers=_forwardable(request.headers)
         ) as upstream:
             raw = await upstream.read()
             headers = {k: v for k, v in _forwardable(upstream.headers).items() if k.lower() != "content-encoding"}
-            return upstream.status, headers, json.loads(raw)
+            try:
+                return upstream.status, headers, json.loads(raw)
+            except json.JSONDecodeError:
+                return upstream.status, headers, {"errcode": "M_UNKNOWN", "error": raw.decode(errors="replace")}
 
     def _filter(self, body: dict[str, Any]) -> dict[str, Any]:
         self.syncs_seen += 1
+        for key in ("device_one_time_keys_count", "device_unused_fallback_key_types"):
+            if key in body:
+                self._last_key_counts[key] = body[key]
         to_device = body.setdefault("to_device", {}).setdefault("events", [])
         if self.holding:
             self.held.extend(e for e in to_device if e.get("type") == _ENCRYPTED)
@@ -154,10 +179,5 @@ def _forwardable(headers: Any) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}
 
 
-def _empty_sync(since: str) -> dict[str, Any]:
-    return {
-        "next_batch": since,
-        "rooms": {"join": {}, "invite": {}, "leave": {}},
-        "to_device": {"events": []},
-        "device_lists": {"changed": [], "left": []},
-    }
+def _upstream_token(token: str) -> str:
+    return token.split(_MARK, 1)[0]

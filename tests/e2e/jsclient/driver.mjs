@@ -21,6 +21,7 @@ logger.setLevel(process.env.JSCLIENT_LOG_LEVEL ?? "warn");
 const MEGOLM = "m.megolm.v1.aes-sha2";
 let client = null;
 let homeserver = null;
+let loginPassword = null;
 const timeline = []; // every live timeline event seen, in arrival order (MatrixEvent)
 const seen = new Set();
 const invites = []; // room ids invited to, in arrival order
@@ -87,6 +88,7 @@ async function mediaFetch(mxc) {
 const commands = {
   async login({ homeserver: url, user_id: userId, password, device_name: deviceName }) {
     homeserver = url.replace(/\/$/, "");
+    loginPassword = password;
     const loginClient = sdk.createClient({ baseUrl: homeserver });
     const session = await loginClient.loginRequest({
       type: "m.login.password",
@@ -234,6 +236,23 @@ const commands = {
     const chosen = timeline.slice(after ?? 0).filter((e) => !roomId || e.roomIdForDriver === roomId);
     for (const event of chosen) await client.decryptEventIfNeeded(event);
     return { events: chosen.map(view) };
+  },
+
+  // The user's own cross-signing keys, this device signed with them (what Element sets up at first login);
+  // "only_signed" isolation refuses to encrypt without them.
+  async bootstrap_cross_signing() {
+    const userId = client.getUserId();
+    await client.getCrypto().bootstrapCrossSigning({
+      setupNewCrossSigning: true,
+      authUploadDeviceSigningKeys: async (makeRequest) => {
+        await makeRequest({
+          type: "m.login.password",
+          identifier: { type: "m.id.user", user: userId },
+          password: loginPassword,
+        });
+      },
+    });
+    return { ready: await client.getCrypto().isCrossSigningReady() };
   },
 
   // MSC4153: "only_signed" stops sharing room keys with devices their owner has not cross-signed, and drops
