@@ -56,9 +56,12 @@ class KeyMaintenance:
         if self._client.olm is None:
             return
         # nio only takes the server's count when it is non-zero, so an exhausted count (0) would never be
-        # refilled and new devices of people could no longer open an Olm session with the bot.
+        # refilled and new devices of people could no longer open an Olm session with the bot. A count the
+        # response leaves out is unknown, not zero: uploading then would push keys people already claimed
+        # out of the account, and their first messages could not be read.
         count = response.device_key_count.signed_curve25519
-        self._client.olm.uploaded_key_count = count or 0
+        if count is not None:
+            self._client.olm.uploaded_key_count = count
         if any(isinstance(e, RoomKeyEvent | ForwardedRoomKeyEvent) for e in response.to_device_events):
             self._arrivals.notify()
         await self.run()
