@@ -57,9 +57,9 @@ def bot_client() -> AsyncClient:
     return client
 
 
-def handler(client: AsyncClient, arrivals: KeyArrivals, wait_s: float, store: FakeStore) -> tuple[
-    DecryptingHandler, list[RoomEvent]
-]:
+def handler(
+    client: AsyncClient, arrivals: KeyArrivals, wait_s: float, store: FakeStore
+) -> tuple[DecryptingHandler, list[RoomEvent]]:
     handled: list[RoomEvent] = []
 
     async def handle(event: RoomEvent) -> None:
@@ -117,7 +117,11 @@ async def test_an_encrypted_edit_is_marked_done_without_reaching_the_domain() ->
     decrypting, handled = handler(client, KeyArrivals(), 0, store)
     edit = megolm.message(
         "$edit",
-        {**text("* fixed"), "m.new_content": text("fixed"), "m.relates_to": {"rel_type": "m.replace", "event_id": "$x"}},
+        {
+            **text("* fixed"),
+            "m.new_content": text("fixed"),
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$x"},
+        },
     )
     async with FakeUnitOfWorkFactory(store)() as uow:
         await uow.inbox.record(edit)
