@@ -46,7 +46,7 @@ def run_dev(base_dir: Path, port: int, http_port: int) -> None:
         )
         _print_banner(synapse.url, bot_id, demo_id, passwords["demo"], http_port)
         configure_logging("console", secrets=settings.secrets())
-        from bootstrap.cli import load_agents, run_until_done
+        from bootstrap.command_support import load_agents, run_until_done
         from bootstrap.runtime import run_bot
 
         run_until_done(run_bot(settings, load_agents(settings)))
