@@ -106,9 +106,11 @@ async def reconcile_once(settings: Settings, agents: AgentRegistry, dry_run: boo
     """One full-state look at Matrix and one reconciliation, without touching the sync token or the inbox."""
     await _migrate(settings)
     container = build_container(settings, agents)
+    # No crypto store: a second process on the running bot's store could spend its one-time keys.
+    container.config.crypto_dir.from_value(None)
     client = container.matrix.client()
     try:
-        await _log_in(client, settings)
+        await _log_in(client, settings, encrypted=False)
         await container.sync_loop().observe()
         return ReconciliationReportOut.from_domain(await container.reconcile().execute(dry_run=dry_run))
     finally:
@@ -129,11 +131,11 @@ async def _migrate(settings: Settings) -> None:
         ) from error
 
 
-async def _log_in(client: AsyncClient, settings: Settings) -> None:
+async def _log_in(client: AsyncClient, settings: Settings, encrypted: bool = True) -> None:
     token = settings.access_token.get_secret_value() if settings.access_token else None
     password = _password(settings)
     try:
-        crypto = CryptoStoreDir(settings.crypto_dir)
+        crypto = CryptoStoreDir(settings.crypto_dir) if encrypted else None
         await log_in(client, token, password, SessionFile(settings.data_dir / "session.json"), crypto)
     except ChatNetworkError as error:
         raise StartupError(f"cannot log in to {settings.homeserver_url}: {error}", EXIT_HOMESERVER) from error
