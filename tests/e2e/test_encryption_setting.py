@@ -14,7 +14,7 @@ async def test_the_bot_creates_encrypted_chat_rooms_when_told_to(start_bot: BotS
     user_id = synapse.register(f"js-setting-{bot.user_id[5:13]}", USER_PASSWORD)
     user = await JsUser.login(synapse.url, user_id, USER_PASSWORD)
     try:
-        dm, space, chat = await onboard_js(synapse.url, user, bot)
+        dm, _, chat = await onboard_js(synapse.url, user, bot)
         assert await room_is_encrypted(synapse.url, user, chat)
         assert await room_is_encrypted(synapse.url, user, dm)  # the person's own choice
         reply = await ask_js(user, bot, chat, "hello in a room the bot encrypted")
