@@ -4,6 +4,7 @@ import re
 from typing import Any, Final
 
 from nio import (
+    BadEvent,
     Event,
     InviteMemberEvent,
     RoomEncryptedAudio,
@@ -11,6 +12,7 @@ from nio import (
     RoomEncryptedImage,
     RoomEncryptedMedia,
     RoomEncryptedVideo,
+    RoomMessage,
     RoomMessageAudio,
     RoomMessageFile,
     RoomMessageImage,
@@ -116,8 +118,18 @@ def _media_key(file: Any) -> MediaKey | None:
     return key if is_well_formed(key) else None
 
 
+def reparsed_plain_file(event: Event) -> Event:
+    """nio parses every file of a decrypted event as an encrypted attachment, so a file sent with a plain `url`
+    into an encrypted room fails that schema and arrives as a BadEvent (its decrypted source kept): parsed
+    again as a plain message it is read like any other file instead of being dropped unseen."""
+    if isinstance(event, BadEvent) and event.source.get("type") == "m.room.message":
+        return RoomMessage.parse_event(event.source)
+    return event
+
+
 def to_user_message(room_id: str, event: Event, own_user_id: str) -> UserMessage | None:
     """A text or a file from someone else (or one not decrypted yet): what goes to the inbox."""
+    event = reparsed_plain_file(event)
     return (
         to_incoming_text(room_id, event, own_user_id)
         or to_incoming_file(room_id, event, own_user_id)

@@ -2,10 +2,11 @@
 
 from typing import Any
 
+import nio
 import pytest
 from nio import Event
 
-from adapters.matrix.event_mapping import reply_target, to_incoming_text, to_room_event
+from adapters.matrix.event_mapping import reply_target, to_incoming_text, to_room_event, to_user_message
 from domain.model.media import MediaKey
 from domain.model.messages import IncomingFile, IncomingText, MediaKind, RoomRenamed
 from tests.unit.matrix.sync_json import ALICE, BOT, CHAT, edit, message, reply, state
@@ -214,3 +215,16 @@ def test_a_malformed_encrypted_file_is_ignored(file: dict[str, Any]) -> None:
 def test_our_own_encrypted_file_is_ignored() -> None:
     raw = message("a.pdf", sender=BOT, msgtype="m.file", file=encrypted_file())
     assert to_room_event(CHAT, decrypted(raw), BOT) is None
+
+
+def test_a_plain_url_file_inside_an_encrypted_room_is_read_not_dropped() -> None:
+    source = {
+        "type": "m.room.message",
+        "event_id": "$plainfile",
+        "sender": "@alice:example.org",
+        "origin_server_ts": 1,
+        "content": {"msgtype": "m.file", "body": "a.txt", "url": "mxc://example.org/abc"},
+    }
+    decrypted = nio.Event.parse_decrypted_event(source)  # nio wants `file`: a BadEvent
+    mapped = to_user_message("!room:example.org", decrypted, "@bot:example.org")
+    assert mapped is not None and getattr(mapped, "media", None) == "mxc://example.org/abc"
