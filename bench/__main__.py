@@ -24,12 +24,12 @@ from bench.bots import BenchBot
 from bench.diagnose import critical_path
 from bench.phases import LatencySeries, burst, latency, restart_empty, warm_up
 from bench.proxy import CountingProxy
-from bench.rooms import PASSWORD, Person, baseline_person, bounded, register, surfaces_person
+from bench.rooms import PASSWORD, Person, baseline_person, bounded, register, surfaces_e2ee_person, surfaces_person
 from bootstrap.homeserver import LocalSynapse, free_port
 from tests.e2e.harness import REPO_ROOT
 
 RESULTS = Path(__file__).resolve().parent / "results"
-KINDS = ("nio", "mautrix", "surfaces")
+KINDS = ("nio", "mautrix", "surfaces", "surfaces_e2ee")
 # Diagnostic only, chosen with --bots: mautrix answering each room in order, as surfaces does.
 EXTRA_KINDS = ("mautrix_ordered",)
 
@@ -45,7 +45,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scale-rooms", type=int, help="chat rooms per user (default 10, quick 3)")
     parser.add_argument("--quiet", type=float, help="seconds without an answer that end a burst (default 30, quick 5)")
     parser.add_argument("--parallel", type=int, default=8, help="users onboarded at once while setting up")
-    parser.add_argument("--bots", default=",".join(KINDS), help="which bots, comma-separated (default: all)")
+    parser.add_argument(
+        "--bots",
+        default=",".join(KINDS),
+        help="which bots, comma-separated (default: all; surfaces_e2ee is the surfaces bot in encrypted rooms)",
+    )
     parser.add_argument(
         "--warm",
         action="store_true",
@@ -96,7 +100,8 @@ async def prepare(kind: str, synapse: LocalSynapse, root: Path, args: Any) -> Co
     log(f"{kind}: ready, process {bot.pid}")
     users = await register(synapse, f"{kind}-user", 1 + args.burst_users)
     log(f"{kind}: {len(users)} users, setting up rooms")
-    people = await make_people(kind, synapse.url, bot_id, users, [1] + [args.burst_rooms] * args.burst_users, args)
+    rooms = [1] + [args.burst_rooms] * args.burst_users
+    people = await make_people(kind, synapse.url, bot_id, users, rooms, args, root / kind / "people")
     for person in people:
         await person.watch(bot_id)
     return Contender(kind, bot, people, out, own_proxy)
@@ -148,7 +153,15 @@ async def bench_bots(synapse: LocalSynapse, proxy: CountingProxy, root: Path, ar
     return {c.kind: c.out for c in contenders}
 
 
-async def make_people(kind: str, url: str, bot_id: str, users: list[str], rooms: list[int], args: Any) -> list[Person]:
+async def make_people(
+    kind: str, url: str, bot_id: str, users: list[str], rooms: list[int], args: Any, stores: Path
+) -> list[Person]:
+    """surfaces_e2ee: people with an encrypting device each (its store under `stores`), in encrypted rooms."""
+    if kind == "surfaces_e2ee":
+        jobs = [
+            lambda u=u, n=n: surfaces_e2ee_person(url, bot_id, u, n, stores) for u, n in zip(users, rooms, strict=True)
+        ]
+        return await bounded(args.parallel, jobs)  # type: ignore[arg-type]
     make = surfaces_person if kind == "surfaces" else baseline_person
     jobs = [lambda u=u, n=n: make(url, bot_id, u, n) for u, n in zip(users, rooms, strict=True)]
     return await bounded(args.parallel, jobs)  # type: ignore[arg-type]
@@ -210,7 +223,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"bots": {}}
     try:
         results["bots"] = await bench_bots(synapse, proxy, root, args)
-        if not args.skip_scale and "surfaces" in args.bots:
+        if not args.skip_scale and "surfaces" in args.bots.split(","):
             results["scale"] = await bench_scale(synapse, proxy, root, args)
     finally:
         log("stopping the homeserver")

@@ -17,6 +17,7 @@ from tests.e2e.harness import REPO_ROOT, BotProcess
 
 AGENTS_FILE = REPO_ROOT / "config" / "agents.yaml"
 BASELINES = Path(__file__).resolve().parent / "baselines"
+SURFACES_KINDS = ("surfaces", "surfaces_e2ee")
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -64,7 +65,8 @@ def tree_peak_rss_mb(pid: int) -> float:
 
 @dataclass
 class BenchBot:
-    """One bot: `kind` is surfaces, nio or mautrix. `peak_rss_mb` is kept up to date by `sample()`."""
+    """One bot: `kind` is surfaces, surfaces_e2ee (the same bot creating encrypted rooms), nio, mautrix or
+    mautrix_ordered. `peak_rss_mb` is kept up to date by `sample()`."""
 
     kind: str
     user_id: str
@@ -83,19 +85,23 @@ class BenchBot:
         self.process = BotProcess(self.env(self.homeserver_url), self.root / "bot.log", self.command())
 
     @property
+    def is_surfaces(self) -> bool:
+        return self.kind in SURFACES_KINDS
+
+    @property
     def data_dir(self) -> Path:
         return self.root / "data"
 
     def command(self) -> list[str]:
-        if self.kind == "surfaces":
+        if self.is_surfaces:
             return ["uv", "run", "--no-sync", "surfaces", "run"]
         script = "mautrix_echo.py" if self.kind == "mautrix_ordered" else f"{self.kind}_echo.py"
         return [sys.executable, str(BASELINES / script)]
 
     def env(self, homeserver_url: str) -> dict[str, str]:
-        if self.kind == "surfaces":
+        if self.is_surfaces:
             # Exactly what an operator sets: SURFACES_* only, every feature at its default (all on).
-            return {
+            env = {
                 "SURFACES_HOMESERVER_URL": homeserver_url,
                 "SURFACES_USER_ID": self.user_id,
                 "SURFACES_PASSWORD": self.password,
@@ -107,6 +113,9 @@ class BenchBot:
                 # well under a minute in the latency phase): refusals would be measured instead of answers.
                 "SURFACES_RATE_LIMIT_BURST": "100000",
             }
+            if self.kind == "surfaces_e2ee":
+                env["SURFACES_ENCRYPTION"] = "true"  # its chat rooms are created encrypted (docs/encryption.md)
+            return env
         return {
             "BENCH_HOMESERVER": homeserver_url,
             "BENCH_USER_ID": self.user_id,
@@ -123,7 +132,7 @@ class BenchBot:
 
     def use_homeserver(self, url: str) -> None:
         """Points the next start at another URL (the counting proxy); the kept session stays valid."""
-        assert self.kind == "surfaces", "only the surfaces bot is restarted"
+        assert self.is_surfaces, "only the surfaces bot is restarted"
         self.process.env = {**self.process.env, "SURFACES_HOMESERVER_URL": url}
 
     async def start(self, limit_s: float = 600) -> float:
@@ -149,7 +158,7 @@ class BenchBot:
         return self.ready_at - self.started_at
 
     async def _is_ready(self, session: aiohttp.ClientSession) -> bool:
-        if self.kind != "surfaces":
+        if not self.is_surfaces:
             return (self.root / "ready").exists()
         try:
             async with session.get(f"http://127.0.0.1:{self.process.http_port}/ready") as response:

@@ -19,6 +19,8 @@ import aiohttp
 Json = dict[str, Any]
 _CLIENT = "/_matrix/client/v3"
 _POLL_MS = 30_000
+# A bot's answer in an encrypted room is m.room.encrypted; its `m.relates_to` stays in cleartext.
+MESSAGE_TYPES = ["m.room.message", "m.room.encrypted"]
 
 
 class MatrixHTTPError(RuntimeError):
@@ -84,10 +86,10 @@ class LeanClient:
         return await self.request("GET", "/sync", **params)
 
     async def messages_from(self, room_id: str, sender: str) -> list[Json]:
-        """Every m.room.message `sender` posted in the room, newest first (all pages)."""
+        """Every message (m.room.message or m.room.encrypted) `sender` posted in the room, newest first (all pages)."""
         events: list[Json] = []
         token: str | None = None
-        event_filter = json.dumps({"types": ["m.room.message"], "senders": [sender]})
+        event_filter = json.dumps({"types": MESSAGE_TYPES, "senders": [sender]})
         while True:
             params = {"dir": "b", "limit": "500", "filter": event_filter}
             if token:
@@ -115,7 +117,7 @@ class AnswerWatcher:
         self.limited_timelines = 0  # the watcher would have missed answers; the /messages count still holds
         self._filter: Json = {
             "room": {
-                "timeline": {"limit": 100, "types": ["m.room.message"], "senders": [bot_user_id]},
+                "timeline": {"limit": 100, "types": MESSAGE_TYPES, "senders": [bot_user_id]},
                 "state": {"types": []},
                 "ephemeral": {"types": []},
                 "account_data": {"types": []},

@@ -35,28 +35,33 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-async def answer_counts(person: Person, bot_user_id: str, sent: dict[str, str]) -> tuple[Counter[str], int]:
+async def answer_counts(person: Person, bot_user_id: str, sent: dict[str, str]) -> tuple[Counter[str], Json]:
     """From the rooms' histories (not the sync): how many echoes of the bot reply to each event sent
-    (`sent`: event id → text), and how many of its replies to them are something else (a notice)."""
+    (`sent`: event id → text), and of its replies to them: how many are something else (a notice), how many
+    were m.room.encrypted, how many the person's device could not decrypt."""
     echoes: Counter[str] = Counter()
-    others = 0
+    seen = {"other_replies": 0, "encrypted_replies": 0, "undecryptable_replies": 0}
     for room_id in person.rooms:
         for event in await person.client.messages_from(room_id, bot_user_id):
             target = reply_target(event)
             if target not in sent:
                 continue
-            if event.get("content", {}).get("body") == sent[target]:
+            seen["encrypted_replies"] += event.get("type") == "m.room.encrypted"
+            content = person.content_of(room_id, event)
+            if content is None:
+                seen["undecryptable_replies"] += 1
+            elif content.get("body") == sent[target]:
                 echoes[target] += 1
             else:
-                others += 1
-    return echoes, others
+                seen["other_replies"] += 1
+    return echoes, seen
 
 
-def exactly_once(counts: Counter[str], sent: Iterable[str], other_replies: int = 0) -> Json:
+def exactly_once(counts: Counter[str], sent: Iterable[str], other_replies: int = 0, **seen: int) -> Json:
     sent = list(sent)
     answered = sum(1 for event_id in sent if counts[event_id] >= 1)
     duplicates = sum(counts[event_id] - 1 for event_id in sent if counts[event_id] > 1)
-    return {"sent": len(sent), "answered": answered, "duplicates": duplicates, "other_replies": other_replies}
+    return {"sent": len(sent), "answered": answered, "duplicates": duplicates, "other_replies": other_replies, **seen}
 
 
 class LatencySeries:
@@ -78,7 +83,7 @@ class LatencySeries:
         """Message `number`; negative numbers are the warm-up, not counted."""
         started = time.monotonic()
         text = f"latency {self.tag} {number}"
-        event_id = await self.person.client.send_text(self.person.rooms[0], text)
+        event_id = await self.person.send_text(self.person.rooms[0], text)
         put_done = time.monotonic()
         arrived = await self.watcher.answer_time(event_id, ANSWER_TIMEOUT_S)
         if number < 0:
@@ -90,8 +95,8 @@ class LatencySeries:
 
     async def result(self) -> Json:
         self.bot.sample()
-        echoes, others = await answer_counts(self.person, self.bot.user_id, self.sent)
-        counts = exactly_once(echoes, self.sent, others)
+        echoes, seen = await answer_counts(self.person, self.bot.user_id, self.sent)
+        counts = exactly_once(echoes, self.sent, **seen)
         trips = self.round_trips
         return {
             **counts,
@@ -134,7 +139,7 @@ async def burst(
         for r, room in enumerate(person.rooms)
         for m in range(per_room)
     ]
-    jobs = [(person, text, person.client.send_text(room, text)) for person, room, text in texts]
+    jobs = [(person, text, person.send_text(room, text)) for person, room, text in texts]
     cpu_before, machine_before = bot.cpu_seconds(), machine_busy_seconds()
     homeserver_before = tree_cpu_seconds(homeserver_pid) if homeserver_pid else 0.0
     metrics_before = await homeserver_metrics.scrape(metrics_url) if metrics_url else None
@@ -158,11 +163,11 @@ async def burst(
         homeserver_split = homeserver_metrics.per_message(metrics_before, metrics_after, len(jobs))
     bot.sample()
     counts: Counter[str] = Counter()
-    others = 0
+    seen: Counter[str] = Counter()
     for person in people:
-        echoes, other = await answer_counts(person, bot.user_id, sent_by[id(person)])
+        echoes, one = await answer_counts(person, bot.user_id, sent_by[id(person)])
         counts.update(echoes)
-        others += other
+        seen.update(one)
     all_sent = {event_id for sent in sent_by.values() for event_id in sent}
     firsts = [
         person.watcher.arrivals[event_id][0]
@@ -171,7 +176,7 @@ async def burst(
         for event_id in sent_by[id(person)]
         if person.watcher.arrivals.get(event_id)
     ]
-    result = exactly_once(counts, all_sent, others)
+    result = exactly_once(counts, all_sent, **seen)
     to_last = (max(firsts) - started) if firsts else None
     answered = result["answered"]
     return {
@@ -199,7 +204,7 @@ async def warm_up(people: list[Person], bot_user_id: str, timeout_s: float = 120
     """One message into every room, answered before the burst: a room's one-time work (surfaces titles a
     fresh room with its first answer) then falls outside the burst, which measures rooms in use (--warm)."""
     sent = [
-        (person, room, await person.client.send_text(room, f"warm-up {uuid.uuid4().hex[:6]}"))
+        (person, room, await person.send_text(room, f"warm-up {uuid.uuid4().hex[:6]}"))
         for person in people
         for room in person.rooms
     ]
