@@ -1,4 +1,4 @@
-"""Targets of issues 8 and 11, judged on one run's results, and the table printed from them."""
+"""Targets of issues 8, 11 and 16 (encrypted rooms), judged on one run's results, and the table printed from them."""
 
 from __future__ import annotations
 
@@ -63,6 +63,45 @@ def targets(results: Json) -> list[Json]:
     )
     rss = max(_get(results, "scale", "peak_rss_mb_creating") or 0, _get(results, "scale", "peak_rss_mb_restarted") or 0)
     out.append(_target("peak RSS with 1,000 rooms", rss or None, "<= 150 MB", None if not rss else rss <= 150))
+    return out + encrypted_targets(results)
+
+
+def encrypted_targets(results: Json) -> list[Json]:
+    """Issue 16: the bot in encrypted rooms (surfaces_e2ee) against itself in plaintext rooms, same run."""
+    e2ee = lambda *p: _get(results, "bots", "surfaces_e2ee", *p)  # noqa: E731
+    plain = lambda *p: _get(results, "bots", "surfaces", *p)  # noqa: E731
+    sent, answered, dups = e2ee("burst", "sent"), e2ee("burst", "answered"), e2ee("burst", "duplicates")
+    once = None if sent is None else (answered == sent and dups == 0 and e2ee("burst", "send_errors") == 0)
+    out = [
+        _target(
+            "encrypted burst: every message answered exactly once", f"{answered}/{sent}, {dups} dup", "all, 0 dup", once
+        )
+    ]
+    # Every answer the bot gave in its encrypted rooms was m.room.encrypted (and opened by the person's device).
+    replies = [
+        e2ee(phase, key) for phase in ("latency", "burst") for key in ("answered", "duplicates", "other_replies")
+    ]
+    encrypted = [e2ee(phase, "encrypted_replies") for phase in ("latency", "burst")]
+    unreadable = [e2ee(phase, "undecryptable_replies") for phase in ("latency", "burst")]
+    if None in replies or None in encrypted:
+        out.append(_target("encrypted: every answer m.room.encrypted", None, "all", None))
+    else:
+        total, sealed, lost = sum(replies), sum(encrypted), sum(u or 0 for u in unreadable)
+        value = f"{sealed}/{total + lost}" + (f", {lost} undecryptable" if lost else "")
+        out.append(
+            _target("encrypted: every answer m.room.encrypted", value, "all", sealed == total + lost and not lost)
+        )
+    ratio = _ratio(e2ee("burst", "cpu_ms_per_answered"), plain("burst", "cpu_ms_per_answered"))
+    out.append(
+        _target(
+            "encrypted burst: bot CPU per message vs plaintext",
+            ratio,
+            "<= 1.5x",
+            None if ratio is None else ratio <= 1.5,
+        )
+    )
+    ratio = _ratio(e2ee("latency", "p50_ms"), plain("latency", "p50_ms"))
+    out.append(_target("encrypted latency p50 vs plaintext", ratio, "<= 1.2x", None if ratio is None else ratio <= 1.2))
     return out
 
 
@@ -94,16 +133,18 @@ def _answered(phase: Json | None) -> str:
 
 def table(results: Json) -> str:
     bots = results.get("bots", {})
-    kinds = [k for k in ("nio", "mautrix", "mautrix_ordered", "surfaces") if k in bots]
-    rows: list[list[str]] = [["", *kinds, "surfaces ÷ nio", "surfaces ÷ mautrix"]]
+    kinds = [k for k in ("nio", "mautrix", "mautrix_ordered", "surfaces", "surfaces_e2ee") if k in bots]
+    pairs = [("surfaces", "nio"), ("surfaces", "mautrix"), ("surfaces_e2ee", "surfaces")]
+    heads = {"surfaces": "surfaces", "nio": "nio", "mautrix": "mautrix", "surfaces_e2ee": "e2ee"}
+    rows: list[list[str]] = [["", *kinds, *(f"{heads[a]} ÷ {heads[b]}" for a, b in pairs)]]
 
     def row(label: str, values: list[Any], ratio: bool = True) -> None:
         by = dict(zip(kinds, values, strict=True))
-        ratios = [_fmt(_ratio(by.get("surfaces"), by.get(o))) if ratio else "" for o in ("nio", "mautrix")]
+        ratios = [_fmt(_ratio(by.get(a), by.get(b))) if ratio else "" for a, b in pairs]
         rows.append([label, *(_fmt(v) for v in values), *ratios])
 
     def text_row(label: str, texts: list[str]) -> None:
-        rows.append([label, *texts, "", ""])
+        rows.append([label, *texts, *("" for _ in pairs)])
 
     text_row("latency: answered/sent", [_answered(bots[k].get("latency")) for k in kinds])
     row("latency p50 (ms)", [_get(bots[k], "latency", "p50_ms") for k in kinds])

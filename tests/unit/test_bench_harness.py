@@ -105,3 +105,45 @@ async def test_homeserver_metrics_split_the_cpu_of_a_burst_per_message() -> None
     assert split["request cpu"] == {"PUT RoomSendEventRestServlet": 200.0}  # 2 s over 10 messages
     assert split["requests"] == {"PUT RoomSendEventRestServlet": 2.0}
     assert split["background cpu"] == {}  # unchanged: left out
+
+
+def _e2ee(bot: dict[str, object], encrypted: int, undecryptable: int = 0) -> dict[str, object]:
+    """`bot` as the surfaces_e2ee row: its answers counted as m.room.encrypted, some perhaps unreadable."""
+    for phase in ("latency", "burst"):
+        counts = bot[phase]
+        assert isinstance(counts, dict)
+        counts |= {"other_replies": 0, "encrypted_replies": 0, "undecryptable_replies": 0}
+    burst = bot["burst"]
+    assert isinstance(burst, dict)
+    burst |= {"encrypted_replies": encrypted, "undecryptable_replies": undecryptable}
+    latency = bot["latency"]
+    assert isinstance(latency, dict)
+    latency["encrypted_replies"] = 200
+    return bot
+
+
+def test_the_encrypted_row_is_judged_against_the_plaintext_row_of_the_same_run() -> None:
+    plain = _bot(60, 90, 1000, 30.0, 2.0)
+    results: dict[str, object] = {
+        "bots": {"surfaces": plain, "surfaces_e2ee": _e2ee(_bot(70, 100, 1000, 25.0, 2.8), 1000)}
+    }
+    met = {t["target"]: (t["value"], t["met"]) for t in report.encrypted_targets(results)}
+    assert met["encrypted burst: every message answered exactly once"] == ("1000/1000, 0 dup", True)
+    assert met["encrypted: every answer m.room.encrypted"] == ("1200/1200", True)
+    assert met["encrypted burst: bot CPU per message vs plaintext"] == (1.4, True)
+    assert met["encrypted latency p50 vs plaintext"] == (1.17, True)
+    results["targets"] = report.targets(results)
+    table = report.table(results)
+    assert "e2ee ÷ surfaces" in table and "surfaces_e2ee" in table
+
+    slow = _e2ee(_bot(80, 100, 990, 25.0, 3.2), 1000, undecryptable=10)
+    met = {
+        t["target"]: t["met"] for t in report.encrypted_targets({"bots": {"surfaces": plain, "surfaces_e2ee": slow}})
+    }
+    assert met == {
+        "encrypted burst: every message answered exactly once": False,
+        "encrypted: every answer m.room.encrypted": False,  # ten could not be decrypted by the person
+        "encrypted burst: bot CPU per message vs plaintext": False,  # 1.6x
+        "encrypted latency p50 vs plaintext": False,  # 1.33x
+    }
+    assert all(t["met"] is None for t in report.encrypted_targets({"bots": {"surfaces": plain}}))
