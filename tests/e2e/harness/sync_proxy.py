@@ -65,12 +65,13 @@ class SyncProxy:
         return self.url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        # The upstream session first: that ends open long-polls at once, which the runner would wait out.
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
     def hold(self) -> None:
         """From now on, encrypted to-device events in /sync answers are kept back."""
