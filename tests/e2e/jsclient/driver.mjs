@@ -5,7 +5,11 @@
 // Nobody on this project wrote the crypto: encryption, key sharing, to-device handling and decryption are the
 // SDK's. This file only records what the user sees and exposes the few actions the tests need.
 
+import { webcrypto } from "node:crypto";
 import { createInterface } from "node:readline";
+
+// Node 18 (Debian 12's nodejs) has Web Crypto only as node:crypto's `webcrypto`; the SDK expects the global.
+if (globalThis.crypto === undefined) globalThis.crypto = webcrypto;
 
 // The SDK logs through console.log; stdout is the protocol channel, so every console method goes to stderr.
 for (const name of ["log", "info", "debug", "trace", "warn"]) console[name] = (...a) => console.error(...a);
