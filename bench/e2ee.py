@@ -59,8 +59,11 @@ class EncryptingDevice:
     @classmethod
     async def login(cls, url: str, user_id: str, password: str, store: Path) -> EncryptingDevice:
         await asyncio.to_thread(store.mkdir, parents=True, exist_ok=True)
+        # A request may take as long as the lean client's (aiohttp's default: 300 s): a burst's sends queue up at
+        # the homeserver, and a send given up by the client would be counted as lost (nio resends it with the
+        # same transaction id, so a retry never makes a second message).
         config = AsyncClientConfig(
-            encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0, max_timeouts=2, request_timeout=60
+            encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0, max_timeouts=2, request_timeout=300
         )
         client = AsyncClient(url, user_id, store_path=str(store), config=config)
         response = await client.login(password, device_name="bench-e2ee")
