@@ -6,6 +6,7 @@ from dependency_injector import containers, providers
 
 from adapters.matrix.client import make_client
 from adapters.matrix.media import NioMediaStore
+from adapters.matrix.receipts import NioReadReceipts
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.sender import NioMessageSender
 from adapters.matrix.state_view import NioTopologyView
@@ -54,6 +55,7 @@ class MatrixContainer(containers.DeclarativeContainer):
     sender = providers.Singleton(NioMessageSender, client)
     media = providers.Singleton(NioMediaStore, client)
     view = providers.Singleton(NioTopologyView)
+    receipts = providers.Singleton(NioReadReceipts, client)
 
 
 class WorkspaceContainer(containers.DeclarativeContainer):
@@ -128,7 +130,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
         receive_file,
         flood_guard,
     )
-    handle_room_event = providers.Singleton(HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow))
+    handle_room_event = providers.Singleton(
+        HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow), matrix.receipts
+    )
     message_queues = providers.Singleton(
         KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(handle_room_event.provided.execute)
     )

@@ -48,6 +48,7 @@ def to_incoming_text(room_id: str, event: Event, own_user_id: str) -> IncomingTe
         sender=UserId(event.sender),
         body=event.body,
         timestamp_ms=int(event.server_timestamp or 0),
+        thread_root=thread_root(event.source),
     )
 
 
@@ -112,3 +113,13 @@ def reply_target(source: dict[str, Any]) -> EventId | None:
     in_reply_to = relates.get("m.in_reply_to") if isinstance(relates, dict) else None
     target = in_reply_to.get("event_id") if isinstance(in_reply_to, dict) else None
     return EventId(target) if isinstance(target, str) and target else None
+
+
+def thread_root(source: dict[str, Any]) -> EventId | None:
+    """The root of the thread a message was written in (`m.relates_to` with `rel_type: m.thread`), if any."""
+    content = source.get("content")
+    relates = content.get("m.relates_to") if isinstance(content, dict) else None
+    if not isinstance(relates, dict) or relates.get("rel_type") != "m.thread":
+        return None
+    root = relates.get("event_id")
+    return EventId(root) if isinstance(root, str) and root else None

@@ -110,7 +110,7 @@ _receipt_clock = _ReceiptClock()
 
 def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
     if isinstance(message, IncomingText):
-        return {"kind": TEXT, "payload": None}
+        return {"kind": TEXT, "payload": _text_payload(message)}
     details = {
         "filename": message.filename,
         "kind": message.kind.value,
@@ -143,4 +143,15 @@ def _to_domain(row: InboxRow) -> UserMessage:
         sender=UserId(row.sender),
         body=row.body,
         timestamp_ms=row.timestamp_ms,
+        thread_root=_thread_root(row.payload),
     )
+
+
+def _text_payload(message: IncomingText) -> str | None:
+    # Most texts have no details worth a JSON document: NULL, as before threads.
+    return None if message.thread_root is None else json.dumps({"thread_root": message.thread_root})
+
+
+def _thread_root(payload: str | None) -> EventId | None:
+    root = json.loads(payload).get("thread_root") if payload else None
+    return EventId(root) if isinstance(root, str) else None

@@ -13,6 +13,7 @@ class IncomingText:
     sender: UserId
     body: str
     timestamp_ms: int = 0
+    thread_root: EventId | None = None  # the root of the `m.thread` the message was written in, if any
 
 
 class MediaKind(StrEnum):

@@ -9,6 +9,7 @@ from typing import TypeVar
 from domain.catalog import Catalog
 from domain.model.agent import AgentFailed, AgentRequest, Done, FileEmitted, TextDelta
 from domain.model.attachment import Attachment
+from domain.model.ids import EventId
 from domain.model.messages import IncomingText, UserMessage
 from domain.model.room import ChatRoom
 from domain.model.staged_file import StagedFile
@@ -28,6 +29,11 @@ def reply_txn_id(message: UserMessage) -> str:
     # Derived from the user's event, so a retry after a crash is deduplicated
     # by the homeserver instead of posting a second answer.
     return f"reply-{message.event_id}"
+
+
+def thread_of(message: UserMessage) -> EventId | None:
+    """The thread a message was written in: its answer and the bot's remarks on it go there too."""
+    return message.thread_root if isinstance(message, IncomingText) else None
 
 
 @dataclass
@@ -97,7 +103,13 @@ class AnswerMessage:
             request_id=message.event_id,
         )
         reply = StreamingReply(
-            self._sender, room.room_id, message.event_id, reply_txn_id(message), self._streaming, self._clock
+            self._sender,
+            room.room_id,
+            message.event_id,
+            reply_txn_id(message),
+            self._streaming,
+            self._clock,
+            thread=thread_of(message),
         )
         async with TypingNotice(self._sender, room.room_id, self._streaming.typing_after_s):
             answer = await self._ask_with_retries(request, message, reply)
@@ -120,7 +132,7 @@ class AnswerMessage:
                 log.warning("agent_retrying", extra={"room_id": message.room_id, "event_id": message.event_id})
                 text = self._catalog.text("agent_retrying")
                 await self._sender.send_reply(
-                    message.room_id, message.event_id, text, f"retrying-{message.event_id}", True
+                    message.room_id, message.event_id, text, f"retrying-{message.event_id}", True, thread_of(message)
                 )
 
         try:

@@ -8,7 +8,7 @@ from domain.model.links import matrix_to
 from domain.model.messages import IncomingFile, IncomingText, UserMessage
 from domain.model.room import ChatRoom
 from domain.services.access import AccessPolicy
-from domain.services.answer_message import AnswerMessage, reply_txn_id
+from domain.services.answer_message import AnswerMessage, reply_txn_id, thread_of
 from domain.services.command_parser import Command, parse_command
 from domain.services.flood_guard import Admission, FloodGuard
 from domain.services.receive_file import ReceiveFile
@@ -111,7 +111,9 @@ class HandleMessage:
             await uow.commit()
 
     async def _reply(self, message: UserMessage, text: str) -> None:
-        await self._sender.send_reply(message.room_id, message.event_id, text, reply_txn_id(message))
+        await self._sender.send_reply(
+            message.room_id, message.event_id, text, reply_txn_id(message), thread=thread_of(message)
+        )
 
     async def _mark_done(self, message: UserMessage) -> None:
         async with self._uow() as uow:

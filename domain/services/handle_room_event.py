@@ -3,15 +3,20 @@
 from domain.model.messages import RoomEvent, RoomRenamed
 from domain.services.handle_message import HandleMessage
 from domain.services.record_room_name import RecordRoomName
+from ports.receipts import ReadReceipts
 
 
 class HandleRoomEvent:
-    def __init__(self, messages: HandleMessage, names: RecordRoomName) -> None:
+    def __init__(self, messages: HandleMessage, names: RecordRoomName, receipts: ReadReceipts | None = None) -> None:
         self._messages = messages
         self._names = names
+        self._receipts = receipts
 
     async def execute(self, event: RoomEvent) -> None:
         if isinstance(event, RoomRenamed):
             await self._names.execute(event)
-        else:
-            await self._messages.execute(event)
+            return
+        # Marked read as it is taken, before the answer: the person sees at once that it arrived.
+        if self._receipts is not None:
+            await self._receipts.mark_read(event.room_id, event.event_id)
+        await self._messages.execute(event)

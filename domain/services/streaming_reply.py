@@ -29,6 +29,7 @@ class StreamingReply:
         txn_id: str,
         policy: StreamingPolicy,
         clock: Callable[[], float],
+        thread: EventId | None = None,
     ) -> None:
         self._sender = sender
         self._room_id = room_id
@@ -36,6 +37,7 @@ class StreamingReply:
         self._txn_id = txn_id
         self._policy = policy
         self._clock = clock
+        self._thread = thread
         # When the first text of the current attempt arrived: streaming is measured from there, so an
         # agent that thinks for a while and then answers at once still gives one event, not an edit.
         self._started: float | None = None
@@ -77,7 +79,9 @@ class StreamingReply:
             await self._edit(text, f"{self._txn_id}-final")
 
     async def _post(self, text: str) -> None:
-        self._event_id = await self._sender.send_reply(self._room_id, self._reply_to, text, self._txn_id)
+        self._event_id = await self._sender.send_reply(
+            self._room_id, self._reply_to, text, self._txn_id, thread=self._thread
+        )
         self._shown = text
         self._last_edit = self._clock()
 

@@ -137,3 +137,14 @@ def test_hostile_names_are_kept_as_sent_for_the_domain_to_sanitise() -> None:
     raw = message("../../etc/passwd", msgtype="m.file", url="mxc://example.org/f")
     mapped = to_room_event(CHAT, parsed(raw), BOT)
     assert isinstance(mapped, IncomingFile) and mapped.filename == "../../etc/passwd"
+
+
+def test_a_threaded_text_carries_its_thread_root() -> None:
+    raw = message("in thread", **{"m.relates_to": {"rel_type": "m.thread", "event_id": "$root"}})
+    mapped = to_incoming_text(CHAT, parsed(raw), BOT)
+    assert mapped is not None and mapped.thread_root == "$root"
+
+
+def test_a_plain_reply_is_in_no_thread() -> None:
+    mapped = to_incoming_text(CHAT, parsed(reply("$q", sender=ALICE)), BOT)
+    assert mapped is not None and mapped.thread_root is None

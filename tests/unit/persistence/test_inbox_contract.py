@@ -108,3 +108,14 @@ async def test_token_and_inbox_commit_together(uow_factory: UnitOfWorkFactory) -
     async with uow_factory() as uow:
         assert await uow.sync_state.get_token() == "s2"
         assert [message.event_id for message in await uow.inbox.pending()] == ["$e2"]
+
+
+async def test_a_threaded_message_keeps_its_thread_root(uow_factory: UnitOfWorkFactory) -> None:
+    threaded = IncomingText(
+        event_id=EventId("$t"), room_id=ROOM, sender=UserId("@alice:example.org"), body="x", thread_root=EventId("$r")
+    )
+    async with uow_factory() as uow:
+        await uow.inbox.record(threaded)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.inbox.pending() == [threaded]
