@@ -26,6 +26,7 @@ from domain.model.sizes import megabytes
 from domain.services.accept_invitation import AcceptInvitation
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
+from domain.services.answers_in_flight import AnswersInFlight
 from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
 from domain.services.find_unanswered import FindUnanswered
@@ -38,6 +39,7 @@ from domain.services.receive_file import ReceiveFile
 from domain.services.reconcile_topology import ReconcileTopology
 from domain.services.record_room_name import RecordRoomName
 from domain.services.run_command import RunCommand
+from domain.services.stop_answer import PreemptAnswers
 from domain.services.title_room import TitleRoom
 
 
@@ -97,8 +99,17 @@ class ApplicationContainer(containers.DeclarativeContainer):
         PostAgentFiles, workspace.workspace, matrix.media, matrix.sender, catalog, config.max_upload_bytes
     )
     retry = providers.Singleton(TenacityRetryRunner, give_up_after_s=config.agent_retry_s)
+    in_flight = providers.Singleton(AnswersInFlight)
     answer_message = providers.Singleton(
-        AnswerMessage, uow, platform.client, matrix.sender, catalog, title_room, post_agent_files, retry
+        AnswerMessage,
+        uow,
+        platform.client,
+        matrix.sender,
+        catalog,
+        title_room,
+        post_agent_files,
+        retry,
+        in_flight=in_flight,
     )
     flood_guard = providers.Singleton(
         FloodGuard, burst=config.rate_limit_burst, per_second=config.rate_limit_per_s, clock=time.monotonic
@@ -115,7 +126,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
     )
     commands = providers.Singleton(
         RunCommand,
-        providers.Singleton(command_handlers, uow, matrix.topology, platform.client, create_chat_room, agents, catalog),
+        providers.Singleton(
+            command_handlers, uow, matrix.topology, platform.client, create_chat_room, agents, catalog, in_flight
+        ),
         catalog,
     )
     handle_message = providers.Singleton(
@@ -134,7 +147,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
         HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow), matrix.receipts
     )
     message_queues = providers.Singleton(
-        KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(handle_room_event.provided.execute)
+        KeyedWorkQueues[RoomEvent],
+        metrics.provided.counting.call(handle_room_event.provided.execute),
+        preempt=providers.Singleton(PreemptAnswers, in_flight),
     )
     sync_loop = providers.Singleton(
         MatrixSyncLoop,

@@ -27,8 +27,11 @@ _EN: Final[dict[str, str]] = {
         "- `!clear` — start this chat's context afresh\n"
         "- `!save [label]` / `!load <label>` — save / load a context snapshot\n"
         "- `!context` — what this chat is bound to\n"
-        "- `!agent [id]` — list agents / switch this chat's agent"
+        "- `!agent [id]` — list agents / switch this chat's agent\n"
+        "- `!stop` — stop the answer being written (redacting your question does the same)"
     ),
+    "stopped_mark": "_(stopped)_",
+    "nothing_to_stop": "There is no answer being written to stop.",
     "unknown_command": "Unknown command `{command}`. Type `!help` for the commands.",
     "agent_failed": "The agent could not answer: {reason}",
     "empty_answer": "_(the agent answered with nothing)_",
@@ -115,8 +118,11 @@ _RU: Final[dict[str, str]] = {
         "- `!clear` — начать контекст этого чата заново\n"
         "- `!save [метка]` / `!load <метка>` — сохранить / загрузить снимок контекста\n"
         "- `!context` — к чему привязан этот чат\n"
-        "- `!agent [id]` — список агентов / сменить агента этого чата"
+        "- `!agent [id]` — список агентов / сменить агента этого чата\n"
+        "- `!stop` — остановить ответ, который сейчас пишется (то же делает удаление вашего вопроса)"
     ),
+    "stopped_mark": "_(остановлено)_",
+    "nothing_to_stop": "Сейчас нет ответа, который можно остановить.",
     "unknown_command": "Неизвестная команда `{command}`. Введите `!help`, чтобы увидеть список.",
     "agent_failed": "Агент не смог ответить: {reason}",
     "empty_answer": "_(агент ничего не ответил)_",

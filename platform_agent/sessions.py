@@ -59,6 +59,9 @@ class Session:
     def questions(self) -> list[str]:
         return [turn.content for turn in self.messages if turn.role == "user"]
 
+    def answers(self) -> list[str]:
+        return [turn.content for turn in self.messages if turn.role == "assistant"]
+
 
 class SessionStore:
     """Sessions by platform_chat_id, created on first use."""

@@ -6,6 +6,7 @@ from typing import Any, Final
 from nio import (
     Event,
     InviteMemberEvent,
+    RedactionEvent,
     RoomMessageAudio,
     RoomMessageFile,
     RoomMessageImage,
@@ -15,6 +16,7 @@ from nio import (
     RoomNameEvent,
 )
 
+from domain.model.controls import ControlEvent, Redaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingFile, IncomingText, Invitation, MediaKind, RoomEvent, RoomRenamed, UserMessage
 
@@ -98,12 +100,24 @@ def to_invitation(room_id: str, events: list[Any], own_user_id: str) -> Invitati
 
 
 def to_room_event(room_id: str, event: Event, own_user_id: str) -> RoomEvent | None:
-    """A text, a file or a room rename; None for everything the bot does not act on."""
+    """A text, a file, a room rename or a control (redaction); None for everything the bot does not act on."""
     if isinstance(event, RoomNameEvent) and isinstance(event.name, str):
         return RoomRenamed(
             event_id=EventId(event.event_id), room_id=RoomId(room_id), sender=UserId(event.sender), name=event.name
         )
-    return to_user_message(room_id, event, own_user_id)
+    return to_user_message(room_id, event, own_user_id) or to_control_event(room_id, event, own_user_id)
+
+
+def to_control_event(room_id: str, event: Event, own_user_id: str) -> ControlEvent | None:
+    """A redaction by someone else; None for anything else."""
+    if isinstance(event, RedactionEvent) and event.sender != own_user_id and isinstance(event.redacts, str):
+        return Redaction(
+            event_id=EventId(event.event_id),
+            room_id=RoomId(room_id),
+            sender=UserId(event.sender),
+            redacts=EventId(event.redacts),
+        )
+    return None
 
 
 def reply_target(source: dict[str, Any]) -> EventId | None:

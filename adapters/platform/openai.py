@@ -1,6 +1,7 @@
 """PlatformClient for any OpenAI-compatible chat-completions server (OpenAI, Ollama, vLLM, llama.cpp),
 streaming, with each conversation's history kept in our database."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -82,6 +83,11 @@ class OpenAIPlatformClient:
         except openai.APIError as error:
             yield self._failure(error)
             return
+        except (asyncio.CancelledError, GeneratorExit):
+            # Stopped by the person: the context keeps what they saw, as the last turn.
+            if parts:
+                await self._record(request.platform_chat_id, question, "".join(parts))
+            raise
         if not finished:
             yield AgentFailed(message=CUT_OFF)
             return

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.model.controls import ControlEvent
 from domain.model.ids import EventId, RoomId, UserId
 
 
@@ -68,4 +69,4 @@ class RoomRenamed:
 
 # What a person says in a room: recorded in the inbox and answered exactly once.
 UserMessage = IncomingText | IncomingFile
-RoomEvent = IncomingText | IncomingFile | RoomRenamed
+RoomEvent = IncomingText | IncomingFile | RoomRenamed | ControlEvent

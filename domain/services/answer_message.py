@@ -1,10 +1,11 @@
 """Sends a chat message to the room's agent and posts the answer as a reply."""
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain.catalog import Catalog
 from domain.model.agent import AgentFailed, AgentRequest, Done, FileEmitted, TextDelta
@@ -13,6 +14,8 @@ from domain.model.ids import EventId
 from domain.model.messages import IncomingText, UserMessage
 from domain.model.room import ChatRoom
 from domain.model.staged_file import StagedFile
+from domain.services.agent_stream import closing
+from domain.services.answers_in_flight import AnswersInFlight
 from domain.services.post_agent_files import PostAgentFiles
 from domain.services.streaming_reply import StreamingPolicy, StreamingReply
 from domain.services.title_room import TitleRoom
@@ -42,6 +45,14 @@ class _Answer:
     failure: str | None = None
     files: list[str] = field(default_factory=list)  # workspace paths the agent emitted, in order
     given_up: bool = False
+    stopped: bool = False
+
+
+@dataclass
+class _Progress:
+    """The text of the current attempt so far: what is kept when the answer is stopped."""
+
+    text: str = ""
 
 
 T = TypeVar("T")
@@ -72,6 +83,7 @@ class AnswerMessage:
         retry: RetryRunner | None = None,
         streaming: StreamingPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        in_flight: AnswersInFlight | None = None,
     ) -> None:
         self._uow = uow
         self._platform = platform
@@ -82,6 +94,7 @@ class AnswerMessage:
         self._retry = retry or NoRetry()
         self._streaming = streaming or StreamingPolicy()
         self._clock = clock
+        self._in_flight = in_flight
 
     async def execute(
         self,
@@ -111,9 +124,13 @@ class AnswerMessage:
             self._clock,
             thread=thread_of(message),
         )
+        progress = _Progress()
         async with TypingNotice(self._sender, room.room_id, self._streaming.typing_after_s):
-            answer = await self._ask_with_retries(request, message, reply)
-        if answer.failure is None and not reply.posted and self._title is not None and self._title.wants_title(room):
+            answer = await self._until_stopped(self._ask_with_retries(request, message, reply, progress), message)
+        if answer.stopped:
+            answer.text = progress.text
+            log.info("answer_stopped", extra={"room_id": message.room_id, "event_id": message.event_id})
+        elif answer.failure is None and not reply.posted and self._title is not None and self._title.wants_title(room):
             # Titled before the reply is posted, so whoever sees the answer sees the title too.
             await self._title.execute(room, message.body, answer.text)
         text = self._reply_text(answer)
@@ -124,7 +141,29 @@ class AnswerMessage:
         # Kept staged when the agent failed: they go again with the message that retries.
         await self._record_answered(message, room, staged if answer.failure is None else [])
 
-    async def _ask_with_retries(self, request: AgentRequest, message: IncomingText, reply: StreamingReply) -> _Answer:
+    async def _until_stopped(self, asking: Coroutine[Any, Any, _Answer], message: IncomingText) -> _Answer:
+        """The answer, or a stopped one as soon as the owner stops it: the agent's stream is then closed
+        (cancelled), which over the http contract is the cancel (docs/platform-contract.md)."""
+        if self._in_flight is None:
+            return await asking
+        stop = self._in_flight.begin(message.room_id, message.event_id, message.sender)
+        task = asyncio.ensure_future(asking)
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                return task.result()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return _Answer(stopped=True)
+        finally:
+            for pending in (task, stopped):
+                pending.cancel()
+            self._in_flight.end(message.room_id, message.event_id)
+
+    async def _ask_with_retries(
+        self, request: AgentRequest, message: IncomingText, reply: StreamingReply, progress: _Progress
+    ) -> _Answer:
         """Transient platform failures are retried with back-off; the person is told once, and told if it gives up."""
 
         async def tell_once(attempt: int) -> None:
@@ -136,12 +175,15 @@ class AnswerMessage:
                 )
 
         try:
-            return await self._retry.run(lambda: self._ask(request, reply), tell_once)
+            return await self._retry.run(lambda: self._ask(request, reply, progress), tell_once)
         except PlatformError as error:
             log.warning("agent_given_up", extra={"room_id": message.room_id, "error": str(error)})
             return _Answer(failure=self._catalog.text("agent_gave_up", reason=str(error)), given_up=True)
 
     def _reply_text(self, answer: _Answer) -> str | None:
+        if answer.stopped:
+            mark = self._catalog.text("stopped_mark")
+            return f"{answer.text.rstrip()}\n\n{mark}" if answer.text.strip() else mark
         if answer.failure is not None:
             return answer.failure if answer.given_up else self._catalog.text("agent_failed", reason=answer.failure)
         if answer.text:
@@ -149,22 +191,26 @@ class AnswerMessage:
         # An answer made only of files needs no "nothing" placeholder: the files reply to the message.
         return None if answer.files else self._catalog.text("empty_answer")
 
-    async def _ask(self, request: AgentRequest, reply: StreamingReply) -> _Answer:
+    async def _ask(self, request: AgentRequest, reply: StreamingReply, progress: _Progress) -> _Answer:
         """One attempt; a PlatformError (unreachable, cut off, transient) propagates so the attempt is retried."""
         answer = _Answer()
         parts: list[str] = []
         reply.attempt_started()
-        async for event in self._platform.stream(request):
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-                await reply.grow("".join(parts))
-            elif isinstance(event, FileEmitted):
-                answer.files.append(event.workspace_path)
-            elif isinstance(event, AgentFailed):
-                answer.failure = event.message
-                break
-            elif isinstance(event, Done):
-                break
+        progress.text = ""
+        # Closed at once when the answer is stopped, so the adapter ends its request and keeps what it streamed.
+        async with closing(self._platform.stream(request)) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+                    progress.text = "".join(parts)
+                    await reply.grow(progress.text)
+                elif isinstance(event, FileEmitted):
+                    answer.files.append(event.workspace_path)
+                elif isinstance(event, AgentFailed):
+                    answer.failure = event.message
+                    break
+                elif isinstance(event, Done):
+                    break
         answer.text = "".join(parts)
         return answer
 

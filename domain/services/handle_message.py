@@ -67,7 +67,9 @@ class HandleMessage:
             await self._files.execute(message, room)
             return
         elif command is not None:
-            await self._reply(message, await self._commands.execute(message, room, command))
+            # An empty answer is a command that needs none (a `!stop` that stopped an answer marked in place).
+            if answer := await self._commands.execute(message, room, command):
+                await self._reply(message, answer)
         else:
             await self._answer.execute(message, room, staged=staged)
             return

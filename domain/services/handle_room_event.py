@@ -1,5 +1,6 @@
 """Dispatches each event of a room's queue to its use case."""
 
+from domain.model.controls import Redaction
 from domain.model.messages import RoomEvent, RoomRenamed
 from domain.services.handle_message import HandleMessage
 from domain.services.record_room_name import RecordRoomName
@@ -16,6 +17,8 @@ class HandleRoomEvent:
         if isinstance(event, RoomRenamed):
             await self._names.execute(event)
             return
+        if isinstance(event, Redaction):
+            return  # acted on as it was queued (a stop); nothing is left to do in its turn
         # Marked read as it is taken, before the answer: the person sees at once that it arrived.
         if self._receipts is not None:
             await self._receipts.mark_read(event.room_id, event.event_id)

@@ -13,6 +13,8 @@ the model. The reply depends on the last user message:
 | `!!history` | the earlier user messages of the request, numbered `1. …`, one per line, or `(no history)` |
 | `!!system` | the request's system prompt, or `(no system prompt)` |
 | `!!sleep N rest` | waits N seconds, then answers `rest` |
+| `!!slow N rest` | answers `rest`, waiting N seconds before each chunk (a stream to stop) |
+| `!!answers` | the earlier assistant messages of the request, numbered, or `(no answers)` |
 | anything else | the message itself, a few words per chunk |
 
 A non-streaming request (a title) is answered with the first eight words of the last user message in quotes.
@@ -34,6 +36,7 @@ from aiohttp import web
 
 MODEL = "test-model"
 _SLEEP = re.compile(r"!!sleep\s+(\d+(?:\.\d*)?)\s*")
+_SLOW = re.compile(r"!!slow\s+(\d+(?:\.\d*)?)\s*")
 _WORD_BOUNDARY = re.compile(r"(?<=\s)(?=\S)")
 
 
@@ -96,6 +99,9 @@ def _reply(messages: list[dict[str, Any]], last: str) -> str:
         earlier = [m["content"] for m in messages[:-1] if m.get("role") == "user"]
         lines = (text.replace("\n", "\\n") for text in earlier)
         return "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1)) or "(no history)"
+    if last == "!!answers":
+        answers = [m["content"].replace("\n", "\\n") for m in messages if m.get("role") == "assistant"]
+        return "\n".join(f"{n}. {text}" for n, text in enumerate(answers, 1)) or "(no answers)"
     if last == "!!system":
         return next((m["content"] for m in messages if m.get("role") == "system"), "(no system prompt)")
     return last
@@ -112,6 +118,11 @@ async def _stream(request: web.Request, body: dict[str, Any], completion_id: str
     if sleep is not None:
         await asyncio.sleep(float(sleep.group(1)))
         reply = reply[sleep.end() :]
+    slow = _SLOW.match(reply)
+    delay = 0.0
+    if slow is not None:
+        delay = float(slow.group(1))
+        reply = reply[slow.end() :]
     model = body.get("model", MODEL)
 
     async def send(delta: dict[str, Any], finish: str | None = None) -> None:
@@ -120,6 +131,8 @@ async def _stream(request: web.Request, body: dict[str, Any], completion_id: str
     await send({"role": "assistant", "content": ""})
     pieces = [piece for piece in _WORD_BOUNDARY.split(reply) if piece]
     for start in range(0, len(pieces), 2):
+        if delay:
+            await asyncio.sleep(delay)
         await send({"content": "".join(pieces[start : start + 2])})
     if reply == "!!cut":
         return response

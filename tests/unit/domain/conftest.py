@@ -10,6 +10,7 @@ from domain.model.ids import AgentId
 from domain.services.accept_invitation import AcceptInvitation
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
+from domain.services.answers_in_flight import AnswersInFlight
 from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
 from domain.services.flood_guard import FloodGuard
@@ -48,6 +49,7 @@ class World:
     events: HandleRoomEvent
     workspace: FakeWorkspace
     media: FakeMediaStore
+    in_flight: AnswersInFlight
 
 
 def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, flood: FloodGuard | None = None) -> World:
@@ -62,8 +64,9 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, fl
     onboard = OnboardUser(uow, topology, sender, create, catalog, AGENTS.default)
     title = TitleRoom(uow, topology, platform, catalog)
     posts = PostAgentFiles(workspace, media, sender, catalog, MAX_BYTES)
-    answer = AnswerMessage(uow, platform, sender, catalog, title, posts)
-    commands = RunCommand(command_handlers(uow, topology, platform, create, AGENTS, catalog), catalog)
+    in_flight = AnswersInFlight()
+    answer = AnswerMessage(uow, platform, sender, catalog, title, posts, in_flight=in_flight)
+    commands = RunCommand(command_handlers(uow, topology, platform, create, AGENTS, catalog, in_flight), catalog)
     files = ReceiveFile(uow, media, workspace, sender, answer, catalog, MAX_BYTES)
     handle = HandleMessage(uow, access, answer, commands, sender, topology, catalog, files, flood)
     return World(
@@ -77,6 +80,7 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, fl
         events=HandleRoomEvent(handle, RecordRoomName(uow)),
         workspace=workspace,
         media=media,
+        in_flight=in_flight,
     )
 
 

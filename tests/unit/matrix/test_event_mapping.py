@@ -6,6 +6,7 @@ import pytest
 from nio import Event
 
 from adapters.matrix.event_mapping import reply_target, to_incoming_text, to_room_event
+from domain.model.controls import Redaction
 from domain.model.messages import IncomingFile, IncomingText, MediaKind, RoomRenamed
 from tests.unit.matrix.sync_json import ALICE, BOT, CHAT, edit, message, reply, state
 
@@ -148,3 +149,10 @@ def test_a_threaded_text_carries_its_thread_root() -> None:
 def test_a_plain_reply_is_in_no_thread() -> None:
     mapped = to_incoming_text(CHAT, parsed(reply("$q", sender=ALICE)), BOT)
     assert mapped is not None and mapped.thread_root is None
+
+
+def test_a_redaction_by_someone_else_maps_to_a_control_event() -> None:
+    raw = {"type": "m.room.redaction", "redacts": "$q", "content": {}, "sender": ALICE, "event_id": "$x"}
+    raw["origin_server_ts"] = 1
+    assert to_room_event(CHAT, parsed(raw), BOT) == Redaction(event_id="$x", room_id=CHAT, sender=ALICE, redacts="$q")
+    assert to_room_event(CHAT, parsed({**raw, "sender": BOT}), BOT) is None
