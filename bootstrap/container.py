@@ -38,6 +38,7 @@ from domain.services.post_agent_files import PostAgentFiles
 from domain.services.receive_file import ReceiveFile
 from domain.services.reconcile_topology import ReconcileTopology
 from domain.services.record_room_name import RecordRoomName
+from domain.services.regenerate_answer import RegenerateAnswer
 from domain.services.run_command import RunCommand
 from domain.services.stop_answer import PreemptAnswers
 from domain.services.title_room import TitleRoom
@@ -111,6 +112,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         retry,
         in_flight=in_flight,
     )
+    regenerate = providers.Singleton(RegenerateAnswer, uow, answer_message, matrix.sender, catalog)
     flood_guard = providers.Singleton(
         FloodGuard, burst=config.rate_limit_burst, per_second=config.rate_limit_per_s, clock=time.monotonic
     )
@@ -127,7 +129,15 @@ class ApplicationContainer(containers.DeclarativeContainer):
     commands = providers.Singleton(
         RunCommand,
         providers.Singleton(
-            command_handlers, uow, matrix.topology, platform.client, create_chat_room, agents, catalog, in_flight
+            command_handlers,
+            uow,
+            matrix.topology,
+            platform.client,
+            create_chat_room,
+            agents,
+            catalog,
+            in_flight,
+            regenerate,
         ),
         catalog,
     )
@@ -144,7 +154,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         flood_guard,
     )
     handle_room_event = providers.Singleton(
-        HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow), matrix.receipts
+        HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow), matrix.receipts, regenerate
     )
     message_queues = providers.Singleton(
         KeyedWorkQueues[RoomEvent],

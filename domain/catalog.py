@@ -28,7 +28,16 @@ _EN: Final[dict[str, str]] = {
         "- `!save [label]` / `!load <label>` — save / load a context snapshot\n"
         "- `!context` — what this chat is bound to\n"
         "- `!agent [id]` — list agents / switch this chat's agent\n"
-        "- `!stop` — stop the answer being written (redacting your question does the same)"
+        "- `!stop` — stop the answer being written (redacting your question does the same)\n"
+        "- `!retry` — a new answer in place of the latest one (a 🔁 reaction on it does the same; "
+        "editing your latest question answers the edited text)"
+    ),
+    "nothing_to_retry": "There is no answer here to generate again yet.",
+    "retry_only_latest": (
+        "Only the latest answer can be generated again: react with 🔁 to that one, or type `!retry`."
+    ),
+    "edit_only_latest": (
+        "Only your latest answered question can be edited to get a new answer; I left this edit alone."
     ),
     "stopped_mark": "_(stopped)_",
     "nothing_to_stop": "There is no answer being written to stop.",
@@ -119,7 +128,16 @@ _RU: Final[dict[str, str]] = {
         "- `!save [метка]` / `!load <метка>` — сохранить / загрузить снимок контекста\n"
         "- `!context` — к чему привязан этот чат\n"
         "- `!agent [id]` — список агентов / сменить агента этого чата\n"
-        "- `!stop` — остановить ответ, который сейчас пишется (то же делает удаление вашего вопроса)"
+        "- `!stop` — остановить ответ, который сейчас пишется (то же делает удаление вашего вопроса)\n"
+        "- `!retry` — новый ответ вместо последнего (то же делает реакция 🔁 на него; "
+        "правка последнего вопроса даёт ответ на исправленный текст)"
+    ),
+    "nothing_to_retry": "Здесь пока нет ответа, который можно сгенерировать заново.",
+    "retry_only_latest": (
+        "Заново можно сгенерировать только последний ответ: поставьте 🔁 на него или введите `!retry`."
+    ),
+    "edit_only_latest": (
+        "Новый ответ даёт только правка вашего последнего вопроса с ответом; эту правку я оставил без ответа."
     ),
     "stopped_mark": "_(остановлено)_",
     "nothing_to_stop": "Сейчас нет ответа, который можно остановить.",

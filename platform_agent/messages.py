@@ -32,6 +32,8 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         if recorded is not None:
             log.info("answer_replayed")
             return await _stream(request, agent.replay(recorded), session, None)
+        if message.replaces_last_turn:
+            session.drop_last_turn()
         try:
             notes = await agent.describe_attachments(message)
         except (UnsafePath, FileNotFoundError) as error:

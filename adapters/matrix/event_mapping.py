@@ -6,6 +6,7 @@ from typing import Any, Final
 from nio import (
     Event,
     InviteMemberEvent,
+    ReactionEvent,
     RedactionEvent,
     RoomMessageAudio,
     RoomMessageFile,
@@ -16,7 +17,7 @@ from nio import (
     RoomNameEvent,
 )
 
-from domain.model.controls import ControlEvent, Redaction
+from domain.model.controls import REGENERATE_KEYS, ControlEvent, QuestionEdited, Reaction, Redaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingFile, IncomingText, Invitation, MediaKind, RoomEvent, RoomRenamed, UserMessage
 
@@ -109,15 +110,46 @@ def to_room_event(room_id: str, event: Event, own_user_id: str) -> RoomEvent | N
 
 
 def to_control_event(room_id: str, event: Event, own_user_id: str) -> ControlEvent | None:
-    """A redaction by someone else; None for anything else."""
-    if isinstance(event, RedactionEvent) and event.sender != own_user_id and isinstance(event.redacts, str):
+    """A redaction, a 🔁 reaction or an edit of a text, by someone else; None for anything else."""
+    if getattr(event, "sender", own_user_id) == own_user_id:
+        return None
+    if isinstance(event, RedactionEvent) and isinstance(event.redacts, str):
         return Redaction(
             event_id=EventId(event.event_id),
             room_id=RoomId(room_id),
             sender=UserId(event.sender),
             redacts=EventId(event.redacts),
         )
-    return None
+    if isinstance(event, ReactionEvent) and event.key in REGENERATE_KEYS and isinstance(event.reacts_to, str):
+        return Reaction(
+            event_id=EventId(event.event_id),
+            room_id=RoomId(room_id),
+            sender=UserId(event.sender),
+            reacts_to=EventId(event.reacts_to),
+            key=event.key,
+            timestamp_ms=int(event.server_timestamp or 0),
+        )
+    return to_question_edited(room_id, event)
+
+
+def to_question_edited(room_id: str, event: Event) -> QuestionEdited | None:
+    """An `m.replace` of a text with a text `m.new_content`: the new text of the edited message."""
+    if not isinstance(event, RoomMessageText) or not _is_edit(event.source):
+        return None
+    content = event.source["content"]
+    new = content.get("m.new_content")
+    target = content["m.relates_to"].get("event_id")
+    body = new.get("body") if isinstance(new, dict) else None
+    if not isinstance(body, str) or not isinstance(target, str) or not target:
+        return None
+    return QuestionEdited(
+        event_id=EventId(event.event_id),
+        room_id=RoomId(room_id),
+        sender=UserId(event.sender),
+        edits=EventId(target),
+        body=body,
+        timestamp_ms=int(event.server_timestamp or 0),
+    )
 
 
 def reply_target(source: dict[str, Any]) -> EventId | None:

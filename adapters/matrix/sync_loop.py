@@ -16,6 +16,7 @@ from adapters.matrix.errors import MatrixRequestError
 from adapters.matrix.event_mapping import to_invitation, to_room_event
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.state_view import NioTopologyView
+from domain.model.controls import ControlMessage
 from domain.model.messages import IncomingFile, IncomingText, Invitation, RoomEvent
 from ports.topology import ChatNetworkError
 from ports.unit_of_work import UnitOfWorkFactory
@@ -202,9 +203,13 @@ class MatrixSyncLoop:
         return events
 
     async def _record(self, events: list[RoomEvent], token: str) -> list[RoomEvent]:
-        """Messages are kept only when new to the inbox; renames are idempotent and always pass."""
+        """Messages, reactions and edits are kept only when new to the inbox; renames and redactions always pass."""
         async with self._uow() as uow:
-            new = [e for e in events if not isinstance(e, IncomingText | IncomingFile) or await uow.inbox.record(e)]
+            new = [
+                e
+                for e in events
+                if not isinstance(e, IncomingText | IncomingFile | ControlMessage) or await uow.inbox.record(e)
+            ]
             await uow.sync_state.set_token(token)
             await uow.commit()
         return new

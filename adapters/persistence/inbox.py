@@ -9,10 +9,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.inbox_controls import CONTROL_KINDS, control_from_row, control_kind_and_payload
 from adapters.persistence.tables import INBOX, InboxRow
+from domain.model.controls import QuestionEdited, Reaction
 from domain.model.ids import EventId, RoomId, UserId
-from domain.model.messages import IncomingFile, IncomingText, MediaKind, UserMessage
-from ports.inbox import Inbox
+from domain.model.messages import IncomingFile, IncomingText, MediaKind
+from ports.inbox import Inbox, InboxItem
 
 TEXT: Final = "text"
 FILE: Final = "file"
@@ -24,7 +26,7 @@ class SqlAlchemyInbox(Inbox):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def record(self, message: UserMessage) -> bool:
+    async def record(self, message: InboxItem) -> bool:
         values = {
             "event_id": message.event_id,
             "room_id": message.room_id,
@@ -50,7 +52,7 @@ class SqlAlchemyInbox(Inbox):
         # Unknown event ids are ignored: there is nothing to answer for them.
         await self._session.execute(_MARK_DONE, {"b_event_id": event_id, "b_done_at": datetime.now(UTC)})
 
-    async def pending(self, room_id: RoomId | None = None) -> list[UserMessage]:
+    async def pending(self, room_id: RoomId | None = None) -> list[InboxItem]:
         query = select(InboxRow).where(InboxRow.done.is_(False))
         if room_id is not None:
             query = query.where(InboxRow.room_id == room_id)
@@ -108,7 +110,9 @@ class _ReceiptClock:
 _receipt_clock = _ReceiptClock()
 
 
-def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
+def _kind_and_payload(message: InboxItem) -> dict[str, Any]:
+    if isinstance(message, Reaction | QuestionEdited):
+        return control_kind_and_payload(message)
     if isinstance(message, IncomingText):
         return {"kind": TEXT, "payload": _text_payload(message)}
     details = {
@@ -122,7 +126,9 @@ def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
     return {"kind": FILE, "payload": json.dumps(details)}
 
 
-def _to_domain(row: InboxRow) -> UserMessage:
+def _to_domain(row: InboxRow) -> InboxItem:
+    if row.kind in CONTROL_KINDS:
+        return control_from_row(row.kind, row.payload, row)
     if row.kind == FILE and row.payload is not None:
         details = json.loads(row.payload)
         return IncomingFile(

@@ -67,7 +67,10 @@ class OpenAIPlatformClient:
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
         question = user_content(request)
-        messages = self._messages(await self._history(request.platform_chat_id), question)
+        history = await self._history(request.platform_chat_id)
+        if request.replaces_last_turn:
+            history = without_last_turn(history)
+        messages = self._messages(history, question)
         parts: list[str] = []
         finished = False
         try:
@@ -86,12 +89,12 @@ class OpenAIPlatformClient:
         except (asyncio.CancelledError, GeneratorExit):
             # Stopped by the person: the context keeps what they saw, as the last turn.
             if parts:
-                await self._record(request.platform_chat_id, question, "".join(parts))
+                await self._record(request, question, "".join(parts))
             raise
         if not finished:
             yield AgentFailed(message=CUT_OFF)
             return
-        await self._record(request.platform_chat_id, question, "".join(parts))
+        await self._record(request, question, "".join(parts))
         yield Done()
 
     async def disconnect_chat(self, chat: ChatContext) -> None:
@@ -139,8 +142,13 @@ class OpenAIPlatformClient:
         async with self._uow() as uow:
             return await uow.transcripts.history(chat_id)
 
-    async def _record(self, chat_id: PlatformChatId, question: str, answer: str) -> None:
+    async def _record(self, request: AgentRequest, question: str, answer: str) -> None:
+        """The turn, appended; or in place of the last one (regenerate, edit), in the same transaction."""
+        chat_id = request.platform_chat_id
         async with self._uow() as uow:
+            if request.replaces_last_turn:
+                kept = without_last_turn(await uow.transcripts.history(chat_id))
+                await uow.transcripts.replace(chat_id, kept)
             await uow.transcripts.append(chat_id, "user", question)
             await uow.transcripts.append(chat_id, "assistant", answer)
             await uow.commit()
@@ -176,6 +184,13 @@ class OpenAIPlatformClient:
             return AgentFailed(message=detail)
         # An error the server sent inside the stream.
         return AgentFailed(message=_detail(error))
+
+
+def without_last_turn(history: list[TranscriptEntry]) -> list[TranscriptEntry]:
+    """The history before its last question and answer (what a regenerated or edited turn replaces)."""
+    if len(history) >= 2 and history[-2].role == "user" and history[-1].role == "assistant":
+        return history[:-2]
+    return history
 
 
 def clean_title(text: str) -> str | None:

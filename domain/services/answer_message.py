@@ -1,6 +1,7 @@
 """Sends a chat message to the room's agent and posts the answer as a reply."""
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -14,6 +15,7 @@ from domain.model.ids import EventId
 from domain.model.messages import IncomingText, UserMessage
 from domain.model.room import ChatRoom
 from domain.model.staged_file import StagedFile
+from domain.model.turn import LatestTurn
 from domain.services.agent_stream import closing
 from domain.services.answers_in_flight import AnswersInFlight
 from domain.services.post_agent_files import PostAgentFiles
@@ -102,9 +104,14 @@ class AnswerMessage:
         room: ChatRoom,
         attachments: tuple[Attachment, ...] = (),
         staged: list[StagedFile] | None = None,
+        replacing: LatestTurn | None = None,
     ) -> None:
-        """`staged` are the room's staged files when the caller has already read them in its own transaction."""
-        if staged is None:
+        """`staged` are the room's staged files when the caller has already read them in its own transaction.
+        `replacing`: the room's latest turn, which this answer takes the place of (regenerate, edit); `message` is
+        then the control event that asked for it, with the question's text."""
+        if replacing is not None:
+            staged = []  # staged files wait for the next new message; the question being replaced had its own
+        elif staged is None:
             async with self._uow() as uow:
                 staged = await uow.staged_files.for_room(room.room_id)
         request = AgentRequest(
@@ -114,6 +121,7 @@ class AnswerMessage:
             sender=message.sender,
             attachments=(*(s.attachment for s in staged), *attachments),
             request_id=message.event_id,
+            replaces_last_turn=replacing is not None,
         )
         reply = StreamingReply(
             self._sender,
@@ -123,6 +131,7 @@ class AnswerMessage:
             self._streaming,
             self._clock,
             thread=thread_of(message),
+            replacing=None if replacing is None else replacing.answer_id,
         )
         progress = _Progress()
         async with TypingNotice(self._sender, room.room_id, self._streaming.typing_after_s):
@@ -139,7 +148,19 @@ class AnswerMessage:
         if answer.files and self._files is not None:
             await self._files.execute(room.room_id, message.event_id, answer.files)
         # Kept staged when the agent failed: they go again with the message that retries.
-        await self._record_answered(message, room, staged if answer.failure is None else [])
+        turn = self._turn(message, reply, replacing)
+        await self._record_answered(message, room, staged if answer.failure is None else [], turn)
+
+    @staticmethod
+    def _turn(message: IncomingText, reply: StreamingReply, replacing: LatestTurn | None) -> LatestTurn | None:
+        """The room's latest turn after this answer; None when it left no answer event (files only)."""
+        if reply.event_id is None:
+            return None
+        if replacing is None:
+            return LatestTurn(
+                room_id=message.room_id, question_id=message.event_id, question=message.body, answer_id=reply.event_id
+            )
+        return dataclasses.replace(replacing, question=message.body, trigger=message.event_id)
 
     async def _until_stopped(self, asking: Coroutine[Any, Any, _Answer], message: IncomingText) -> _Answer:
         """The answer, or a stopped one as soon as the owner stops it: the agent's stream is then closed
@@ -214,11 +235,16 @@ class AnswerMessage:
         answer.text = "".join(parts)
         return answer
 
-    async def _record_answered(self, message: IncomingText, room: ChatRoom, taken: list[StagedFile]) -> None:
-        # One transaction of plain UPDATEs: this runs for every answer, so it reads nothing back.
+    async def _record_answered(
+        self, message: IncomingText, room: ChatRoom, taken: list[StagedFile], turn: LatestTurn | None
+    ) -> None:
+        # One transaction of plain writes: this runs for every answer, so it reads nothing back.
         async with self._uow() as uow:
             await uow.inbox.mark_done(message.event_id)
             if taken:
                 await uow.staged_files.remove(room.room_id, [s.event_id for s in taken])
-            await uow.rooms.count_answer(room.room_id)
+            if turn is not None:
+                await uow.turns.save(turn)
+            if turn is None or turn.trigger is None:
+                await uow.rooms.count_answer(room.room_id)
             await uow.commit()

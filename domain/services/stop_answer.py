@@ -1,7 +1,7 @@
 """`!stop`, and redacting the question being answered: the running answer of the room is cut short."""
 
 from domain.catalog import Catalog
-from domain.model.controls import Redaction
+from domain.model.controls import QuestionEdited, Redaction
 from domain.model.messages import IncomingText, RoomEvent
 from domain.services.answers_in_flight import AnswersInFlight
 from domain.services.chat_commands.base import CommandRequest, chat_room
@@ -19,6 +19,9 @@ class PreemptAnswers:
     def __call__(self, event: RoomEvent) -> None:
         if isinstance(event, Redaction):
             self._in_flight.stop(event.room_id, event.sender, event.event_id, question=event.redacts)
+        elif isinstance(event, QuestionEdited):
+            # An edit of the question being answered stops that answer first; the edit then replaces it.
+            self._in_flight.stop(event.room_id, event.sender, event.event_id, question=event.edits)
         elif isinstance(event, IncomingText) and _is_stop(event.body):
             self._in_flight.stop(event.room_id, event.sender, event.event_id)
 

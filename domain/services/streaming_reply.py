@@ -30,7 +30,9 @@ class StreamingReply:
         policy: StreamingPolicy,
         clock: Callable[[], float],
         thread: EventId | None = None,
+        replacing: EventId | None = None,
     ) -> None:
+        """`replacing`: an earlier answer event this one takes the place of (regenerate): it is edited, not posted."""
         self._sender = sender
         self._room_id = room_id
         self._reply_to = reply_to
@@ -41,7 +43,7 @@ class StreamingReply:
         # When the first text of the current attempt arrived: streaming is measured from there, so an
         # agent that thinks for a while and then answers at once still gives one event, not an edit.
         self._started: float | None = None
-        self._event_id: EventId | None = None
+        self._event_id: EventId | None = replacing
         self._shown = ""
         self._last_edit = 0.0
         self._edits = 0
@@ -49,6 +51,11 @@ class StreamingReply:
     @property
     def posted(self) -> bool:
         return self._event_id is not None
+
+    @property
+    def event_id(self) -> EventId | None:
+        """The answer's event (the one edits replace), once posted."""
+        return self._event_id
 
     def attempt_started(self) -> None:
         """Until something is shown, `show_after_s` counts within the latest agent attempt: time spent waiting for

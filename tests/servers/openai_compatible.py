@@ -14,6 +14,7 @@ the model. The reply depends on the last user message:
 | `!!system` | the request's system prompt, or `(no system prompt)` |
 | `!!sleep N rest` | waits N seconds, then answers `rest` |
 | `!!slow N rest` | answers `rest`, waiting N seconds before each chunk (a stream to stop) |
+| `!!count` | `answer N`, N counting every `!!count` request the server has seen (a new answer each time) |
 | `!!answers` | the earlier assistant messages of the request, numbered, or `(no answers)` |
 | anything else | the message itself, a few words per chunk |
 
@@ -37,6 +38,7 @@ from aiohttp import web
 MODEL = "test-model"
 _SLEEP = re.compile(r"!!sleep\s+(\d+(?:\.\d*)?)\s*")
 _SLOW = re.compile(r"!!slow\s+(\d+(?:\.\d*)?)\s*")
+_COUNT = [0]
 _WORD_BOUNDARY = re.compile(r"(?<=\s)(?=\S)")
 
 
@@ -99,6 +101,9 @@ def _reply(messages: list[dict[str, Any]], last: str) -> str:
         earlier = [m["content"] for m in messages[:-1] if m.get("role") == "user"]
         lines = (text.replace("\n", "\\n") for text in earlier)
         return "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1)) or "(no history)"
+    if last == "!!count":
+        _COUNT[0] += 1
+        return f"answer {_COUNT[0]}"
     if last == "!!answers":
         answers = [m["content"].replace("\n", "\\n") for m in messages if m.get("role") == "assistant"]
         return "\n".join(f"{n}. {text}" for n, text in enumerate(answers, 1)) or "(no answers)"

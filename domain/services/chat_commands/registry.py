@@ -10,11 +10,13 @@ from domain.services.chat_commands.list_chats import ListChats
 from domain.services.chat_commands.new_chat import NewChat
 from domain.services.chat_commands.rebind_room import RebindRoom
 from domain.services.chat_commands.rename_chat import RenameChat
+from domain.services.chat_commands.retry_answer import RetryAnswer
 from domain.services.chat_commands.show_context import ShowContext
 from domain.services.chat_commands.simple import ShowHelp
 from domain.services.chat_commands.snapshots import LoadSnapshot, SaveSnapshot
 from domain.services.chat_commands.switch_agent import SwitchAgent
 from domain.services.create_chat_room import CreateChatRoom
+from domain.services.regenerate_answer import RegenerateAnswer
 from domain.services.stop_answer import StopAnswer
 from ports.platform import PlatformClient
 from ports.topology import ChatTopology
@@ -29,6 +31,7 @@ def command_handlers(
     agents: AgentDirectory,
     catalog: Catalog,
     in_flight: AnswersInFlight,
+    regenerate: RegenerateAnswer,
 ) -> dict[str, CommandHandler]:
     rebind = RebindRoom(uow, topology, platform)
     return {
@@ -44,4 +47,5 @@ def command_handlers(
         "context": ShowContext(uow, catalog),
         "agent": SwitchAgent(agents, rebind, catalog),
         "stop": StopAnswer(in_flight, catalog),
+        "retry": RetryAnswer(uow, regenerate),
     }

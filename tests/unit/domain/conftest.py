@@ -20,6 +20,7 @@ from domain.services.onboard_user import OnboardUser
 from domain.services.post_agent_files import PostAgentFiles
 from domain.services.receive_file import ReceiveFile
 from domain.services.record_room_name import RecordRoomName
+from domain.services.regenerate_answer import RegenerateAnswer
 from domain.services.run_command import RunCommand
 from domain.services.title_room import TitleRoom
 from tests.unit.fakes.files import FakeMediaStore, FakeWorkspace
@@ -66,7 +67,9 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, fl
     posts = PostAgentFiles(workspace, media, sender, catalog, MAX_BYTES)
     in_flight = AnswersInFlight()
     answer = AnswerMessage(uow, platform, sender, catalog, title, posts, in_flight=in_flight)
-    commands = RunCommand(command_handlers(uow, topology, platform, create, AGENTS, catalog, in_flight), catalog)
+    regenerate = RegenerateAnswer(uow, answer, sender, catalog)
+    handlers = command_handlers(uow, topology, platform, create, AGENTS, catalog, in_flight, regenerate)
+    commands = RunCommand(handlers, catalog)
     files = ReceiveFile(uow, media, workspace, sender, answer, catalog, MAX_BYTES)
     handle = HandleMessage(uow, access, answer, commands, sender, topology, catalog, files, flood)
     return World(
@@ -77,7 +80,7 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, fl
         onboard=onboard,
         accept=AcceptInvitation(access, topology, onboard),
         handle=handle,
-        events=HandleRoomEvent(handle, RecordRoomName(uow)),
+        events=HandleRoomEvent(handle, RecordRoomName(uow), regenerate=regenerate),
         workspace=workspace,
         media=media,
         in_flight=in_flight,
