@@ -111,6 +111,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         post_agent_files,
         retry,
         in_flight=in_flight,
+        agents=agents,
     )
     regenerate = providers.Singleton(RegenerateAnswer, uow, answer_message, matrix.sender, catalog)
     flood_guard = providers.Singleton(

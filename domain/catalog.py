@@ -33,6 +33,9 @@ _EN: Final[dict[str, str]] = {
         "editing your latest question answers the edited text)"
     ),
     "nothing_to_retry": "There is no answer here to generate again yet.",
+    "image_too_large_to_see": (
+        "{name} is larger than the {limit} the model can look at, so the agent gets it only as a file."
+    ),
     "retry_only_latest": (
         "Only the latest answer can be generated again: react with 🔁 to that one, or type `!retry`."
     ),
@@ -133,6 +136,9 @@ _RU: Final[dict[str, str]] = {
         "правка последнего вопроса даёт ответ на исправленный текст)"
     ),
     "nothing_to_retry": "Здесь пока нет ответа, который можно сгенерировать заново.",
+    "image_too_large_to_see": (
+        "{name} больше {limit}, которые модель может рассмотреть, поэтому агент получит его только как файл."
+    ),
     "retry_only_latest": (
         "Заново можно сгенерировать только последний ответ: поставьте 🔁 на него или введите `!retry`."
     ),

@@ -4,12 +4,14 @@ streaming, with each conversation's history kept in our database."""
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import openai
 import structlog
 from openai.types.chat import ChatCompletionMessageParam
 
 from adapters.platform.transcript_payload import export_payload, import_payload, user_content
+from adapters.platform.vision import image_parts, seen_images
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
 from domain.model.ids import PlatformChatId
@@ -41,6 +43,8 @@ class ChatModelOptions:
     read_timeout: float = 120.0
     # The bot retries unreachable platforms itself; retries here too would multiply the wait.
     max_retries: int = 0
+    # `vision: true`: images up to this size go to the model as image parts (None: only their workspace paths).
+    vision_max_bytes: int | None = None
 
 
 class OpenAIPlatformClient:
@@ -54,8 +58,10 @@ class OpenAIPlatformClient:
         options: ChatModelOptions,
         base_url: str,
         api_key: str | None,
+        workspace_dir: Path | None = None,
     ) -> None:
         self._uow = uow
+        self._workspace_dir = workspace_dir
         self._options = options
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
@@ -71,6 +77,7 @@ class OpenAIPlatformClient:
         if request.replaces_last_turn:
             history = without_last_turn(history)
         messages = self._messages(history, question)
+        await self._show_images(request, question, messages)
         parts: list[str] = []
         finished = False
         try:
@@ -137,6 +144,19 @@ class OpenAIPlatformClient:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+    async def _show_images(
+        self, request: AgentRequest, question: str, messages: list[ChatCompletionMessageParam]
+    ) -> None:
+        """For a model that sees: the question becomes its text plus the images as parts. The transcript keeps
+        the text only (with the line naming each image), so later requests do not send the images again."""
+        limit = self._options.vision_max_bytes
+        if limit is None or self._workspace_dir is None:
+            return
+        images = seen_images(request, limit)
+        parts = await image_parts(self._workspace_dir, images, limit) if images else []
+        if parts:
+            messages[-1] = {"role": "user", "content": [{"type": "text", "text": question}, *parts]}
 
     async def _history(self, chat_id: PlatformChatId) -> list[TranscriptEntry]:
         async with self._uow() as uow:

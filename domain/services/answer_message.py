@@ -10,10 +10,12 @@ from typing import Any, TypeVar
 
 from domain.catalog import Catalog
 from domain.model.agent import AgentFailed, AgentRequest, Done, FileEmitted, TextDelta
+from domain.model.agents import AgentDirectory
 from domain.model.attachment import Attachment
 from domain.model.ids import EventId
-from domain.model.messages import IncomingText, UserMessage
+from domain.model.messages import IncomingText, MediaKind, UserMessage
 from domain.model.room import ChatRoom
+from domain.model.sizes import human_size
 from domain.model.staged_file import StagedFile
 from domain.model.turn import LatestTurn
 from domain.services.agent_stream import closing
@@ -86,6 +88,7 @@ class AnswerMessage:
         streaming: StreamingPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         in_flight: AnswersInFlight | None = None,
+        agents: AgentDirectory | None = None,
     ) -> None:
         self._uow = uow
         self._platform = platform
@@ -97,6 +100,7 @@ class AnswerMessage:
         self._streaming = streaming or StreamingPolicy()
         self._clock = clock
         self._in_flight = in_flight
+        self._agents = agents
 
     async def execute(
         self,
@@ -133,6 +137,7 @@ class AnswerMessage:
             thread=thread_of(message),
             replacing=None if replacing is None else replacing.answer_id,
         )
+        await self._tell_unseen_images(message, room, request.attachments)
         progress = _Progress()
         async with TypingNotice(self._sender, room.room_id, self._streaming.typing_after_s):
             answer = await self._until_stopped(self._ask_with_retries(request, message, reply, progress), message)
@@ -161,6 +166,20 @@ class AnswerMessage:
                 room_id=message.room_id, question_id=message.event_id, question=message.body, answer_id=reply.event_id
             )
         return dataclasses.replace(replacing, question=message.body, trigger=message.event_id)
+
+    async def _tell_unseen_images(
+        self, message: IncomingText, room: ChatRoom, attachments: tuple[Attachment, ...]
+    ) -> None:
+        """An agent that sees images gets those over its limit as paths only: the person is told, once each."""
+        spec = self._agents.get(room.context.agent_id) if self._agents is not None else None
+        limit = spec.max_image_bytes if spec is not None else None
+        if limit is None:
+            return
+        for number, image in enumerate(attachments):
+            if image.kind == MediaKind.IMAGE and image.size > limit:
+                text = self._catalog.text("image_too_large_to_see", name=image.filename, limit=human_size(limit))
+                txn_id = f"unseen-{message.event_id}-{number}"
+                await self._sender.send_reply(message.room_id, message.event_id, text, txn_id, True, thread_of(message))
 
     async def _until_stopped(self, asking: Coroutine[Any, Any, _Answer], message: IncomingText) -> _Answer:
         """The answer, or a stopped one as soon as the owner stops it: the agent's stream is then closed

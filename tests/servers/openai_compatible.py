@@ -18,6 +18,9 @@ the model. The reply depends on the last user message:
 | `!!answers` | the earlier assistant messages of the request, numbered, or `(no answers)` |
 | anything else | the message itself, a few words per chunk |
 
+A user message given as content parts (text and `image_url` parts, as sent to a model that sees) is answered as
+its text, followed by one line per image: `[image <mime type>, <bytes> bytes, sha256 <hex>]`.
+
 A non-streaming request (a title) is answered with the first eight words of the last user message in quotes.
 Run it alone with `python -m tests.servers.openai_compatible --port 8091`.
 """
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import itertools
 import json
 import re
@@ -85,7 +90,7 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     state.requests.append(body)
     messages = body.get("messages", [])
-    last = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+    last = _text_and_images(next((m["content"] for m in reversed(messages) if m.get("role") == "user"), ""))
     if last == "!!fail":
         return _error(400, "the test model was asked to fail", "invalid_request_error")
     if last == "!!boom":
@@ -110,6 +115,22 @@ def _reply(messages: list[dict[str, Any]], last: str) -> str:
     if last == "!!system":
         return next((m["content"] for m in messages if m.get("role") == "system"), "(no system prompt)")
     return last
+
+
+def _text_and_images(content: Any) -> str:
+    """A message's content as one text: plain, or its text parts then a line describing each image part."""
+    if not isinstance(content, list):
+        return str(content)
+    texts = [part.get("text", "") for part in content if part.get("type") == "text"]
+    images = [_describe_image(part["image_url"]["url"]) for part in content if part.get("type") == "image_url"]
+    return "\n".join([*texts, *images])
+
+
+def _describe_image(url: str) -> str:
+    header, _, data = url.partition(",")
+    raw = base64.b64decode(data)
+    mime = header.removeprefix("data:").split(";", 1)[0]
+    return f"[image {mime}, {len(raw)} bytes, sha256 {hashlib.sha256(raw).hexdigest()}]"
 
 
 def _title(text: str) -> str:
