@@ -20,6 +20,7 @@ from adapters.workspace.local import LocalWorkspace
 from bootstrap.agents_config import AgentRegistry, build_platform
 from bootstrap.metrics import BotMetrics
 from bootstrap.settings import Settings
+from bootstrap.transcriber import make_transcriber
 from domain.catalog import Catalog
 from domain.model.messages import RoomEvent
 from domain.model.sizes import megabytes
@@ -42,6 +43,7 @@ from domain.services.regenerate_answer import RegenerateAnswer
 from domain.services.run_command import RunCommand
 from domain.services.stop_answer import PreemptAnswers
 from domain.services.title_room import TitleRoom
+from domain.services.transcribe_voice import TranscribeVoice
 
 
 class PersistenceContainer(containers.DeclarativeContainer):
@@ -127,6 +129,16 @@ class ApplicationContainer(containers.DeclarativeContainer):
         catalog,
         config.max_upload_bytes,
     )
+    transcriber = providers.Singleton(
+        make_transcriber,
+        config.transcriber_url,
+        config.transcriber_model,
+        config.transcriber_api_key,
+        config.workspace_dir,
+    )
+    voice = providers.Singleton(
+        TranscribeVoice, uow, receive_file, answer_message, matrix.sender, catalog, transcriber, retry
+    )
     commands = providers.Singleton(
         RunCommand,
         providers.Singleton(
@@ -151,7 +163,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         matrix.sender,
         matrix.topology,
         catalog,
-        receive_file,
+        voice,
         flood_guard,
     )
     handle_room_event = providers.Singleton(
@@ -192,6 +204,11 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "rate_limit_per_s": settings.rate_limit_per_s,
             "workspace_dir": settings.workspace_dir,
             "max_upload_bytes": megabytes(settings.max_upload_mb),
+            "transcriber_url": settings.transcriber_url,
+            "transcriber_model": settings.transcriber_model,
+            "transcriber_api_key": (
+                settings.transcriber_api_key.get_secret_value() if settings.transcriber_api_key else None
+            ),
         }
     )
     return container

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     # Per-person rate limit in front of the agent: a burst, then a sustained rate; a flood gets one notice.
     rate_limit_burst: int = Field(default=120, ge=1)
     rate_limit_per_s: float = Field(default=2.0, gt=0)
+    # Voice messages: an OpenAI-compatible transcription server (`{url}/audio/transcriptions`); unset: audio goes
+    # to the agent as a file.
+    transcriber_url: str | None = None
+    transcriber_model: str = "whisper-1"
+    transcriber_api_key: SecretStr | None = None
 
     @field_validator("homeserver_url")
     @classmethod
@@ -63,4 +68,5 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
-        return [s.get_secret_value() for s in (self.access_token, self.password) if s is not None]
+        given = (self.access_token, self.password, self.transcriber_api_key)
+        return [s.get_secret_value() for s in given if s is not None]

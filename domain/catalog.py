@@ -33,6 +33,10 @@ _EN: Final[dict[str, str]] = {
         "editing your latest question answers the edited text)"
     ),
     "nothing_to_retry": "There is no answer here to generate again yet.",
+    "transcriber_retrying": "I cannot transcribe your voice message right now; I will keep trying and answer here.",
+    "transcriber_gave_up": (
+        "I could not transcribe your voice message for a while and gave up ({reason}). Please send it again."
+    ),
     "image_too_large_to_see": (
         "{name} is larger than the {limit} the model can look at, so the agent gets it only as a file."
     ),
@@ -136,6 +140,13 @@ _RU: Final[dict[str, str]] = {
         "правка последнего вопроса даёт ответ на исправленный текст)"
     ),
     "nothing_to_retry": "Здесь пока нет ответа, который можно сгенерировать заново.",
+    "transcriber_retrying": (
+        "Сейчас не получается распознать ваше голосовое сообщение; я буду пробовать и отвечу здесь."
+    ),
+    "transcriber_gave_up": (
+        "Не удалось распознать ваше голосовое сообщение за отведённое время ({reason}). "
+        "Пожалуйста, отправьте его снова."
+    ),
     "image_too_large_to_see": (
         "{name} больше {limit}, которые модель может рассмотреть, поэтому агент получит его только как файл."
     ),

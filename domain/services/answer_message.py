@@ -57,6 +57,13 @@ class _Progress:
     """The text of the current attempt so far: what is kept when the answer is stopped."""
 
     text: str = ""
+    prefix: str = ""  # shown above the answer (a voice message's transcript, quoted)
+
+
+def _quoted(text: str | None) -> str:
+    if not text:
+        return ""
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines()) + "\n\n"
 
 
 T = TypeVar("T")
@@ -109,10 +116,12 @@ class AnswerMessage:
         attachments: tuple[Attachment, ...] = (),
         staged: list[StagedFile] | None = None,
         replacing: LatestTurn | None = None,
+        quote: str | None = None,
     ) -> None:
         """`staged` are the room's staged files when the caller has already read them in its own transaction.
         `replacing`: the room's latest turn, which this answer takes the place of (regenerate, edit); `message` is
-        then the control event that asked for it, with the question's text."""
+        then the control event that asked for it, with the question's text. `quote` (a voice message's transcript)
+        is shown quoted above the answer."""
         if replacing is not None:
             staged = []  # staged files wait for the next new message; the question being replaced had its own
         elif staged is None:
@@ -138,7 +147,7 @@ class AnswerMessage:
             replacing=None if replacing is None else replacing.answer_id,
         )
         await self._tell_unseen_images(message, room, request.attachments)
-        progress = _Progress()
+        progress = _Progress(prefix=_quoted(quote))
         async with TypingNotice(self._sender, room.room_id, self._streaming.typing_after_s):
             answer = await self._until_stopped(self._ask_with_retries(request, message, reply, progress), message)
         if answer.stopped:
@@ -149,7 +158,7 @@ class AnswerMessage:
             await self._title.execute(room, message.body, answer.text)
         text = self._reply_text(answer)
         if text is not None:
-            await reply.finish(text)
+            await reply.finish(progress.prefix + text)
         if answer.files and self._files is not None:
             await self._files.execute(room.room_id, message.event_id, answer.files)
         # Kept staged when the agent failed: they go again with the message that retries.
@@ -243,7 +252,7 @@ class AnswerMessage:
                 if isinstance(event, TextDelta):
                     parts.append(event.text)
                     progress.text = "".join(parts)
-                    await reply.grow(progress.text)
+                    await reply.grow(progress.prefix + progress.text)
                 elif isinstance(event, FileEmitted):
                     answer.files.append(event.workspace_path)
                 elif isinstance(event, AgentFailed):

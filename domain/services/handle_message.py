@@ -13,6 +13,7 @@ from domain.services.command_parser import Command, parse_command
 from domain.services.flood_guard import Admission, FloodGuard
 from domain.services.receive_file import ReceiveFile
 from domain.services.run_command import ARCHIVED_COMMANDS, RunCommand
+from domain.services.transcribe_voice import TranscribeVoice
 from ports.messenger import MessageSender
 from ports.topology import ChatTopology
 from ports.unit_of_work import UnitOfWorkFactory
@@ -32,7 +33,7 @@ class HandleMessage:
         sender: MessageSender,
         topology: ChatTopology,
         catalog: Catalog,
-        files: ReceiveFile,
+        files: ReceiveFile | TranscribeVoice,
         flood: FloodGuard | None = None,
     ) -> None:
         self._uow = uow

@@ -2,7 +2,8 @@
 
 `POST /v1/chat/completions` with `stream: true` answers `text/event-stream` lines
 `data: {chat.completion.chunk}` … `data: [DONE]`; without it, one `chat.completion`. `GET /v1/models` lists
-the model. The reply depends on the last user message:
+the model; `POST /v1/audio/transcriptions` (multipart `file`, `model`) answers `{"text": <the file read as
+UTF-8>}`. The reply depends on the last user message:
 
 | message | reply |
 |---|---|
@@ -53,6 +54,9 @@ class FakeModelState:
 
     api_key: str | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # `/v1/audio/transcriptions`: how many requests to answer 503 before transcribing, and what was transcribed.
+    transcription_failures: int = 0
+    transcribed: list[tuple[str, str, bytes]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -64,6 +68,7 @@ def make_openai_app(state: FakeModelState | None = None) -> web.Application:
     app[STATE] = state or FakeModelState()
     app.router.add_post("/v1/chat/completions", _completions)
     app.router.add_get("/v1/models", _models)
+    app.router.add_post("/v1/audio/transcriptions", _transcriptions)
     return app
 
 
@@ -99,6 +104,23 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     if not body.get("stream"):
         return web.json_response(_completion(completion_id, body.get("model", MODEL), _title(last)))
     return await _stream(request, body, completion_id, _reply(messages, last))
+
+
+async def _transcriptions(request: web.Request) -> web.Response:
+    """Multipart `file` and `model`; the "transcript" is the file's bytes read as UTF-8."""
+    if not _authorised(request):
+        return _error(401, "Incorrect API key provided", "invalid_request_error")
+    state = request.app[STATE]
+    form = await request.post()
+    upload, model = form.get("file"), form.get("model")
+    if not isinstance(upload, web.FileField) or not isinstance(model, str):
+        return _error(400, "file and model are required", "invalid_request_error")
+    data = upload.file.read()
+    if state.transcription_failures > 0:
+        state.transcription_failures -= 1
+        return _error(503, "the transcriber is busy", "server_error")
+    state.transcribed.append((model, upload.filename, data))
+    return web.json_response({"text": data.decode("utf-8", errors="replace")})
 
 
 def _reply(messages: list[dict[str, Any]], last: str) -> str:
