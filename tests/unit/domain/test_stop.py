@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from domain.model.agent import AgentEvent, AgentRequest, Done, TextDelta
-from domain.model.controls import Redaction
+from domain.model.controls import QuestionEdited, Redaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText
 from domain.model.room import ChatRoom
@@ -129,3 +129,27 @@ async def test_the_next_question_still_goes_to_the_agent_after_a_stop() -> None:
 
     assert [r.text for r in platform.requests] == ["tell me a long story", "and now?"]
     assert world.sender.sent[-1].text == "second"
+
+
+async def test_an_edit_of_the_question_being_answered_stops_it_then_replaces_the_partial_answer() -> None:
+    platform = StallingPlatform()
+    world = build_world(platform=platform)
+    room, question, task = await started(world, platform)
+    edit = QuestionEdited(
+        event_id=EventId("$edit"), room_id=room.room_id, sender=ALICE, edits=question.event_id, body="a short one"
+    )
+    async with world.uow() as uow:
+        await uow.inbox.record(edit)
+        await uow.commit()
+
+    PreemptAnswers(world.in_flight)(edit)
+    await asyncio.wait_for(task, 5)
+    assert world.sender.shown(EventId("$sent1")) == "partial answer\n\n_(stopped)_"
+
+    platform.words, platform.streamed = ["short"], asyncio.Event()
+    platform.release.set()
+    await world.events.execute(edit)
+
+    last = platform.requests[-1]
+    assert last.text == "a short one" and last.replaces_last_turn
+    assert world.sender.shown(EventId("$sent1")) == "short"
