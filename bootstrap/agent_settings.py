@@ -57,6 +57,13 @@ class OpenAISettings(_Settings):
     connect_timeout: Seconds = 10.0
     read_timeout: Seconds = 120.0
     max_retries: int = Field(default=0, ge=0, le=10)
+    # The model sees images: they go as image parts of the message, up to max_image_mb each.
+    vision: bool = False
+    max_image_mb: float = Field(default=5.0, gt=0, le=50)
+
+    @property
+    def vision_max_bytes(self) -> int | None:
+        return int(self.max_image_mb * 1024 * 1024) if self.vision else None
 
     @model_validator(mode="before")
     @classmethod

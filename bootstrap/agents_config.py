@@ -114,11 +114,20 @@ def _registry(path: Path, raw: object) -> AgentRegistry:
     if AgentId(parsed.default) not in settings:
         raise AgentsConfigError(f"{path}: default: agent {parsed.default!r} is not listed under agents")
     specs = tuple(
-        AgentSpec(agent_id=AgentId(entry.id), adapter=entry.adapter, description=entry.description)
+        AgentSpec(
+            agent_id=AgentId(entry.id),
+            adapter=entry.adapter,
+            description=entry.description,
+            max_image_bytes=_vision_limit(settings[AgentId(entry.id)]),
+        )
         for entry in parsed.agents
     )
     directory = AgentDirectory(agents=specs, default=AgentId(parsed.default))
     return AgentRegistry(directory=directory, settings=settings, source=str(path))
+
+
+def _vision_limit(settings: AdapterSettings) -> int | None:
+    return settings.vision_max_bytes if isinstance(settings, OpenAISettings) else None
 
 
 def _describe(path: Path, error: ValidationError, prefix: str = "") -> str:
@@ -223,8 +232,9 @@ def _openai(settings: AdapterSettings, context: _BuildContext) -> PlatformClient
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         max_retries=settings.max_retries,
+        vision_max_bytes=settings.vision_max_bytes,
     )
-    return OpenAIPlatformClient(context.uow, options, settings.base_url, api_key)
+    return OpenAIPlatformClient(context.uow, options, settings.base_url, api_key, context.workspace_dir)
 
 
 _BUILDERS: Mapping[str, Callable[[AdapterSettings, _BuildContext], PlatformClient]] = {

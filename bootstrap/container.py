@@ -8,6 +8,7 @@ from adapters.matrix.client import make_client
 from adapters.matrix.decryption import DecryptingHandler
 from adapters.matrix.key_maintenance import KeyArrivals, KeyMaintenance
 from adapters.matrix.media import NioMediaStore
+from adapters.matrix.receipts import NioReadReceipts
 from adapters.matrix.room_encryption import RoomEncryption
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.sender import NioMessageSender
@@ -22,12 +23,14 @@ from adapters.workspace.local import LocalWorkspace
 from bootstrap.agents_config import AgentRegistry, build_platform
 from bootstrap.metrics import BotMetrics
 from bootstrap.settings import Settings
+from bootstrap.transcriber import make_transcriber
 from domain.catalog import Catalog
 from domain.model.messages import RoomEvent
 from domain.model.sizes import megabytes
 from domain.services.accept_invitation import AcceptInvitation
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
+from domain.services.answers_in_flight import AnswersInFlight
 from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
 from domain.services.find_unanswered import FindUnanswered
@@ -39,8 +42,11 @@ from domain.services.post_agent_files import PostAgentFiles
 from domain.services.receive_file import ReceiveFile
 from domain.services.reconcile_topology import ReconcileTopology
 from domain.services.record_room_name import RecordRoomName
+from domain.services.regenerate_answer import RegenerateAnswer
 from domain.services.run_command import RunCommand
+from domain.services.stop_answer import PreemptAnswers
 from domain.services.title_room import TitleRoom
+from domain.services.transcribe_voice import TranscribeVoice
 
 
 class PersistenceContainer(containers.DeclarativeContainer):
@@ -62,6 +68,7 @@ class MatrixContainer(containers.DeclarativeContainer):
     sender = providers.Singleton(NioMessageSender, client, encryption)
     media = providers.Singleton(NioMediaStore, client, encryption)
     view = providers.Singleton(NioTopologyView)
+    receipts = providers.Singleton(NioReadReceipts, client)
 
 
 class WorkspaceContainer(containers.DeclarativeContainer):
@@ -103,9 +110,20 @@ class ApplicationContainer(containers.DeclarativeContainer):
         PostAgentFiles, workspace.workspace, matrix.media, matrix.sender, catalog, config.max_upload_bytes
     )
     retry = providers.Singleton(TenacityRetryRunner, give_up_after_s=config.agent_retry_s)
+    in_flight = providers.Singleton(AnswersInFlight)
     answer_message = providers.Singleton(
-        AnswerMessage, uow, platform.client, matrix.sender, catalog, title_room, post_agent_files, retry
+        AnswerMessage,
+        uow,
+        platform.client,
+        matrix.sender,
+        catalog,
+        title_room,
+        post_agent_files,
+        retry,
+        in_flight=in_flight,
+        agents=agents,
     )
+    regenerate = providers.Singleton(RegenerateAnswer, uow, answer_message, matrix.sender, catalog)
     flood_guard = providers.Singleton(
         FloodGuard, burst=config.rate_limit_burst, per_second=config.rate_limit_per_s, clock=time.monotonic
     )
@@ -119,9 +137,29 @@ class ApplicationContainer(containers.DeclarativeContainer):
         catalog,
         config.max_upload_bytes,
     )
+    transcriber = providers.Singleton(
+        make_transcriber,
+        config.transcriber_url,
+        config.transcriber_model,
+        config.transcriber_api_key,
+        config.workspace_dir,
+    )
+    voice = providers.Singleton(
+        TranscribeVoice, uow, receive_file, answer_message, matrix.sender, catalog, transcriber, retry
+    )
     commands = providers.Singleton(
         RunCommand,
-        providers.Singleton(command_handlers, uow, matrix.topology, platform.client, create_chat_room, agents, catalog),
+        providers.Singleton(
+            command_handlers,
+            uow,
+            matrix.topology,
+            platform.client,
+            create_chat_room,
+            agents,
+            catalog,
+            in_flight,
+            regenerate,
+        ),
         catalog,
     )
     handle_message = providers.Singleton(
@@ -133,10 +171,12 @@ class ApplicationContainer(containers.DeclarativeContainer):
         matrix.sender,
         matrix.topology,
         catalog,
-        receive_file,
+        voice,
         flood_guard,
     )
-    handle_room_event = providers.Singleton(HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow))
+    handle_room_event = providers.Singleton(
+        HandleRoomEvent, handle_message, providers.Singleton(RecordRoomName, uow), matrix.receipts, regenerate
+    )
     # Encrypted messages are read (or found unreadable) before the domain sees them.
     decrypting = providers.Singleton(
         DecryptingHandler,
@@ -146,7 +186,11 @@ class ApplicationContainer(containers.DeclarativeContainer):
         uow,
         config.room_key_wait_s,
     )
-    message_queues = providers.Singleton(KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(decrypting))
+    message_queues = providers.Singleton(
+        KeyedWorkQueues[RoomEvent],
+        metrics.provided.counting.call(decrypting),
+        preempt=providers.Singleton(PreemptAnswers, in_flight),
+    )
     sync_loop = providers.Singleton(
         MatrixSyncLoop,
         matrix.client,
@@ -182,6 +226,11 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "pickle_key": settings.pickle_key.get_secret_value() if settings.pickle_key else None,
             "encrypt_new_rooms": settings.encryption,
             "room_key_wait_s": settings.room_key_wait_s,
+            "transcriber_url": settings.transcriber_url,
+            "transcriber_model": settings.transcriber_model,
+            "transcriber_api_key": (
+                settings.transcriber_api_key.get_secret_value() if settings.transcriber_api_key else None
+            ),
         }
     )
     return container

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     room_key_wait_s: float = Field(default=60.0, ge=0)
     # Encrypts the crypto store at rest; generated once and kept in the data dir when not given.
     pickle_key: SecretStr | None = None
+    # Voice messages: an OpenAI-compatible transcription server (`{url}/audio/transcriptions`); unset: audio goes
+    # to the agent as a file.
+    transcriber_url: str | None = None
+    transcriber_model: str = "whisper-1"
+    transcriber_api_key: SecretStr | None = None
 
     @field_validator("homeserver_url")
     @classmethod
@@ -75,4 +80,5 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
-        return [s.get_secret_value() for s in (self.access_token, self.password, self.pickle_key) if s is not None]
+        given = (self.access_token, self.password, self.pickle_key, self.transcriber_api_key)
+        return [s.get_secret_value() for s in given if s is not None]

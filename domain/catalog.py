@@ -27,8 +27,27 @@ _EN: Final[dict[str, str]] = {
         "- `!clear` — start this chat's context afresh\n"
         "- `!save [label]` / `!load <label>` — save / load a context snapshot\n"
         "- `!context` — what this chat is bound to\n"
-        "- `!agent [id]` — list agents / switch this chat's agent"
+        "- `!agent [id]` — list agents / switch this chat's agent\n"
+        "- `!stop` — stop the answer being written (redacting your question does the same)\n"
+        "- `!retry` — a new answer in place of the latest one (a 🔁 reaction on it does the same; "
+        "editing your latest question answers the edited text)"
     ),
+    "nothing_to_retry": "There is no answer here to generate again yet.",
+    "transcriber_retrying": "I cannot transcribe your voice message right now; I will keep trying and answer here.",
+    "transcriber_gave_up": (
+        "I could not transcribe your voice message for a while and gave up ({reason}). Please send it again."
+    ),
+    "image_too_large_to_see": (
+        "{name} is larger than the {limit} the model can look at, so the agent gets it only as a file."
+    ),
+    "retry_only_latest": (
+        "Only the latest answer can be generated again: react with 🔁 to that one, or type `!retry`."
+    ),
+    "edit_only_latest": (
+        "Only your latest answered question can be edited to get a new answer; I left this edit alone."
+    ),
+    "stopped_mark": "_(stopped)_",
+    "nothing_to_stop": "There is no answer being written to stop.",
     "unknown_command": "Unknown command `{command}`. Type `!help` for the commands.",
     "agent_failed": "The agent could not answer: {reason}",
     "empty_answer": "_(the agent answered with nothing)_",
@@ -118,8 +137,30 @@ _RU: Final[dict[str, str]] = {
         "- `!clear` — начать контекст этого чата заново\n"
         "- `!save [метка]` / `!load <метка>` — сохранить / загрузить снимок контекста\n"
         "- `!context` — к чему привязан этот чат\n"
-        "- `!agent [id]` — список агентов / сменить агента этого чата"
+        "- `!agent [id]` — список агентов / сменить агента этого чата\n"
+        "- `!stop` — остановить ответ, который сейчас пишется (то же делает удаление вашего вопроса)\n"
+        "- `!retry` — новый ответ вместо последнего (то же делает реакция 🔁 на него; "
+        "правка последнего вопроса даёт ответ на исправленный текст)"
     ),
+    "nothing_to_retry": "Здесь пока нет ответа, который можно сгенерировать заново.",
+    "transcriber_retrying": (
+        "Сейчас не получается распознать ваше голосовое сообщение; я буду пробовать и отвечу здесь."
+    ),
+    "transcriber_gave_up": (
+        "Не удалось распознать ваше голосовое сообщение за отведённое время ({reason}). "
+        "Пожалуйста, отправьте его снова."
+    ),
+    "image_too_large_to_see": (
+        "{name} больше {limit}, которые модель может рассмотреть, поэтому агент получит его только как файл."
+    ),
+    "retry_only_latest": (
+        "Заново можно сгенерировать только последний ответ: поставьте 🔁 на него или введите `!retry`."
+    ),
+    "edit_only_latest": (
+        "Новый ответ даёт только правка вашего последнего вопроса с ответом; эту правку я оставил без ответа."
+    ),
+    "stopped_mark": "_(остановлено)_",
+    "nothing_to_stop": "Сейчас нет ответа, который можно остановить.",
     "unknown_command": "Неизвестная команда `{command}`. Введите `!help`, чтобы увидеть список.",
     "agent_failed": "Агент не смог ответить: {reason}",
     "empty_answer": "_(агент ничего не ответил)_",

@@ -13,6 +13,7 @@ from platform_agent.workspace import Workspace, safe_name
 FAIL_DIRECTIVE = "!!fail"
 FAIL_MESSAGE = "reference agent was asked to fail"
 HISTORY_DIRECTIVE = "!!history"
+ANSWERS_DIRECTIVE = "!!answers"  # the chat's earlier answers, numbered: shows what a stopped answer left
 _WRITE_DIRECTIVE = re.compile(r"write\s+([^\s:][^:\n]*):\s?(.*)\Z", re.DOTALL)
 
 
@@ -21,7 +22,7 @@ def output_path(chat_id: str, name: str) -> str:
 
 
 class ReferenceAgent:
-    """Deterministic directives first (`!!fail`, `!!history`, `write <name>: <text>`), then the brain."""
+    """Deterministic directives first (`!!fail`, `!!history`, `!!answers`, `write <name>: <text>`), then the brain."""
 
     def __init__(self, workspace: Workspace, brain: Brain, chunk_delay: float) -> None:
         self._workspace = workspace
@@ -49,6 +50,10 @@ class ReferenceAgent:
             return
         if text == HISTORY_DIRECTIVE:
             async for event in self._say(_numbered(session.questions()), record=False):
+                yield event
+            return
+        if text == ANSWERS_DIRECTIVE:
+            async for event in self._say(_numbered(session.answers(), "(no answers)"), record=False):
                 yield event
             return
         write = _WRITE_DIRECTIVE.fullmatch(text.strip())
@@ -95,9 +100,9 @@ def prompt_of(message: MessageIn, notes: list[str]) -> str:
     return "\n\n".join([message.text, *notes]) if notes else message.text
 
 
-def _numbered(questions: list[str]) -> str:
+def _numbered(questions: list[str], empty: str = "(no history)") -> str:
     if not questions:
-        return "(no history)"
+        return empty
     lines = (question.replace("\n", "\\n") for question in questions)
     return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, 1))
 

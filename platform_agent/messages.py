@@ -1,5 +1,6 @@
 """`POST /v1/chats/{chat_id}/messages`: one message in, its answer out as Server-Sent Events."""
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from platform_agent.agent import prompt_of
 from platform_agent.events import AnswerEvent, Delta, Failure, FileOut, Finished
 from platform_agent.http_errors import error_response, parse_body
 from platform_agent.keys import AGENT, PING_INTERVAL, SESSIONS
-from platform_agent.sessions import Session
+from platform_agent.sessions import Answer, Session
 from platform_agent.wire import MessageIn
 from platform_agent.workspace import UnsafePath
 
@@ -31,6 +32,8 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         if recorded is not None:
             log.info("answer_replayed")
             return await _stream(request, agent.replay(recorded), session, None)
+        if message.replaces_last_turn:
+            session.drop_last_turn()
         try:
             notes = await agent.describe_attachments(message)
         except (UnsafePath, FileNotFoundError) as error:
@@ -46,6 +49,7 @@ async def _stream(
     question: tuple[MessageIn, list[str]] | None,
 ) -> web.StreamResponse:
     started = time.perf_counter()
+    sent: list[str] = []  # the text the client has been sent: what it kept if it goes away (a stop)
     async with sse_response(request, allow_all_methods=True, ping_interval=request.app[PING_INTERVAL]) as sse:
         try:
             async for event in events:
@@ -53,13 +57,30 @@ async def _stream(
                     # Recorded before `done` is sent: a client that misses `done` retries and gets a replay.
                     message, notes = question
                     session.record(message.request_id, prompt_of(message, notes), event.answer)
+                if isinstance(event, Delta):
+                    sent.append(event.text)  # before the write: a cut connection may still have delivered it
                 await _send(sse, event)
                 if isinstance(event, Failure | Finished):
                     _log_end(event, started)
                     break
         except ConnectionResetError:
-            log.info("client_gone")
+            # The client closed the stream: that is how a person's stop reaches us (docs/platform-contract.md).
+            log.info("client_gone", sent_length=len("".join(sent)))
+            _keep_partial(session, question, "".join(sent))
+        except asyncio.CancelledError:
+            log.info("client_gone", sent_length=len("".join(sent)))
+            _keep_partial(session, question, "".join(sent))
+            raise
     return sse
+
+
+def _keep_partial(session: Session, question: tuple[MessageIn, list[str]] | None, partial: str) -> None:
+    """A stopped answer stays in the conversation as far as it was streamed: the next question sees what the person
+    saw. Recorded without the request id: a retry of the same request is answered afresh, not replayed cut short."""
+    if question is None or not partial:
+        return
+    message, notes = question
+    session.record(None, prompt_of(message, notes), Answer(text=partial))
 
 
 async def _send(sse: EventSourceResponse, event: AnswerEvent) -> None:

@@ -56,8 +56,16 @@ class Session:
         while len(self.answered) > REMEMBERED_REQUESTS:
             self.answered.popitem(last=False)
 
+    def drop_last_turn(self) -> None:
+        """Forgets the last question and its answer (a regenerated or edited turn takes their place)."""
+        if len(self.messages) >= 2 and self.messages[-2].role == "user" and self.messages[-1].role == "assistant":
+            del self.messages[-2:]
+
     def questions(self) -> list[str]:
         return [turn.content for turn in self.messages if turn.role == "user"]
+
+    def answers(self) -> list[str]:
+        return [turn.content for turn in self.messages if turn.role == "assistant"]
 
 
 class SessionStore:

@@ -23,6 +23,8 @@ class MessageIn(_Body):
     text: str
     sender: str
     attachments: list[AttachmentIn] = Field(default_factory=list)
+    # Regenerate or edit: this message and its answer take the place of the chat's last turn.
+    replaces_last_turn: bool = False
 
 
 class ContextIn(_Body):

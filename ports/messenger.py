@@ -9,10 +9,16 @@ class MessageSender(Protocol):
     """Posts Markdown messages into rooms; the same `txn_id` never posts twice."""
 
     async def send_reply(
-        self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str, notice: bool = False
+        self,
+        room_id: RoomId,
+        reply_to: EventId,
+        markdown: str,
+        txn_id: str,
+        notice: bool = False,
+        thread: EventId | None = None,
     ) -> EventId:
         """Posts `markdown` rendered to HTML as a reply (`m.in_reply_to`) to `reply_to`; as `m.notice`
-        when `notice` (the bot's own remarks, not an agent's answer)."""
+        when `notice` (the bot's own remarks, not an agent's answer); in the thread whose root is `thread`."""
         ...
 
     async def send_file(

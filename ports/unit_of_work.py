@@ -8,6 +8,7 @@ from ports.spaces import SpaceRepository
 from ports.staged_files import StagedFileRepository
 from ports.sync_state import SyncState
 from ports.transcripts import TranscriptRepository
+from ports.turns import LatestTurnRepository
 
 
 class UnitOfWork(Protocol):
@@ -20,6 +21,7 @@ class UnitOfWork(Protocol):
     snapshots: SnapshotRepository
     transcripts: TranscriptRepository
     staged_files: StagedFileRepository
+    turns: LatestTurnRepository
 
     async def __aenter__(self) -> Self: ...
 

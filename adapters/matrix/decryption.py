@@ -10,7 +10,7 @@ from nio import AsyncClient
 from adapters.matrix.encrypted_events import decrypt
 from adapters.matrix.event_mapping import to_room_event
 from adapters.matrix.key_maintenance import KeyArrivals
-from domain.model.messages import EncryptedMessage, IncomingFile, IncomingText, RoomEvent, UnreadableMessage
+from domain.model.messages import EncryptedMessage, RoomEvent, RoomRenamed, UnreadableMessage
 from ports.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class DecryptingHandler:
             return
         readable = await self._read(event)
         if readable is None:
-            await self._mark_done(event)  # an edit, a notice, a reaction: nothing the bot answers
+            await self._mark_done(event)  # a notice, an edit of a notice: nothing the bot acts on
             return
         await self._handle(readable)
 
@@ -60,9 +60,9 @@ class DecryptingHandler:
                 if waited:
                     log.info("late_key_arrived", extra={"room_id": message.room_id, "event_id": message.event_id})
                 mapped = to_room_event(message.room_id, decrypted, self._client.user_id)
-                if isinstance(mapped, IncomingText | IncomingFile):
-                    return dataclasses.replace(mapped, event_id=message.event_id, room_id=message.room_id)
-                return None
+                if mapped is None or isinstance(mapped, RoomRenamed):
+                    return None
+                return dataclasses.replace(mapped, event_id=message.event_id, room_id=message.room_id)
             remaining = deadline - self._clock()
             if remaining <= 0:
                 log.warning("room_key_missing", extra={"room_id": message.room_id, "event_id": message.event_id})

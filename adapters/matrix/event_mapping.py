@@ -7,6 +7,8 @@ from nio import (
     BadEvent,
     Event,
     InviteMemberEvent,
+    ReactionEvent,
+    RedactionEvent,
     RoomEncryptedAudio,
     RoomEncryptedFile,
     RoomEncryptedImage,
@@ -24,6 +26,7 @@ from nio import (
 
 from adapters.matrix.attachment_crypto import is_well_formed
 from adapters.matrix.encrypted_events import to_encrypted_message
+from domain.model.controls import REGENERATE_KEYS, ControlEvent, QuestionEdited, Reaction, Redaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.media import MediaKey
 from domain.model.messages import IncomingFile, IncomingText, Invitation, MediaKind, RoomEvent, RoomRenamed, UserMessage
@@ -63,6 +66,7 @@ def to_incoming_text(room_id: str, event: Event, own_user_id: str) -> IncomingTe
         sender=UserId(event.sender),
         body=event.body,
         timestamp_ms=int(event.server_timestamp or 0),
+        thread_root=thread_root(event.source),
     )
 
 
@@ -146,12 +150,55 @@ def to_invitation(room_id: str, events: list[Any], own_user_id: str) -> Invitati
 
 
 def to_room_event(room_id: str, event: Event, own_user_id: str) -> RoomEvent | None:
-    """A text, a file or a room rename; None for everything the bot does not act on."""
+    """A text, a file, a room rename or a control (redaction); None for everything the bot does not act on."""
     if isinstance(event, RoomNameEvent) and isinstance(event.name, str):
         return RoomRenamed(
             event_id=EventId(event.event_id), room_id=RoomId(room_id), sender=UserId(event.sender), name=event.name
         )
-    return to_user_message(room_id, event, own_user_id)
+    return to_user_message(room_id, event, own_user_id) or to_control_event(room_id, event, own_user_id)
+
+
+def to_control_event(room_id: str, event: Event, own_user_id: str) -> ControlEvent | None:
+    """A redaction, a 🔁 reaction or an edit of a text, by someone else; None for anything else."""
+    if getattr(event, "sender", own_user_id) == own_user_id:
+        return None
+    if isinstance(event, RedactionEvent) and isinstance(event.redacts, str):
+        return Redaction(
+            event_id=EventId(event.event_id),
+            room_id=RoomId(room_id),
+            sender=UserId(event.sender),
+            redacts=EventId(event.redacts),
+        )
+    if isinstance(event, ReactionEvent) and event.key in REGENERATE_KEYS and isinstance(event.reacts_to, str):
+        return Reaction(
+            event_id=EventId(event.event_id),
+            room_id=RoomId(room_id),
+            sender=UserId(event.sender),
+            reacts_to=EventId(event.reacts_to),
+            key=event.key,
+            timestamp_ms=int(event.server_timestamp or 0),
+        )
+    return to_question_edited(room_id, event)
+
+
+def to_question_edited(room_id: str, event: Event) -> QuestionEdited | None:
+    """An `m.replace` of a text with a text `m.new_content`: the new text of the edited message."""
+    if not isinstance(event, RoomMessageText) or not _is_edit(event.source):
+        return None
+    content = event.source["content"]
+    new = content.get("m.new_content")
+    target = content["m.relates_to"].get("event_id")
+    body = new.get("body") if isinstance(new, dict) else None
+    if not isinstance(body, str) or not isinstance(target, str) or not target:
+        return None
+    return QuestionEdited(
+        event_id=EventId(event.event_id),
+        room_id=RoomId(room_id),
+        sender=UserId(event.sender),
+        edits=EventId(target),
+        body=body,
+        timestamp_ms=int(event.server_timestamp or 0),
+    )
 
 
 def reply_target(source: dict[str, Any]) -> EventId | None:
@@ -161,3 +208,13 @@ def reply_target(source: dict[str, Any]) -> EventId | None:
     in_reply_to = relates.get("m.in_reply_to") if isinstance(relates, dict) else None
     target = in_reply_to.get("event_id") if isinstance(in_reply_to, dict) else None
     return EventId(target) if isinstance(target, str) and target else None
+
+
+def thread_root(source: dict[str, Any]) -> EventId | None:
+    """The root of the thread a message was written in (`m.relates_to` with `rel_type: m.thread`), if any."""
+    content = source.get("content")
+    relates = content.get("m.relates_to") if isinstance(content, dict) else None
+    if not isinstance(relates, dict) or relates.get("rel_type") != "m.thread":
+        return None
+    root = relates.get("event_id")
+    return EventId(root) if isinstance(root, str) and root else None

@@ -26,8 +26,15 @@ UNREACHABLE: Final = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
 class KeyedWorkQueues(Generic[T]):
     """Runs `handler` on items one at a time per key; a worker lives only while its key has work."""
 
-    def __init__(self, handler: Callable[[T], Awaitable[None]], backoff: Callable[[], Backoff] = Backoff) -> None:
+    def __init__(
+        self,
+        handler: Callable[[T], Awaitable[None]],
+        backoff: Callable[[], Backoff] = Backoff,
+        preempt: Callable[[T], None] | None = None,
+    ) -> None:
         self._handler = handler
+        # Sees each item as it is submitted, ahead of its key's order: a stop must reach the running item.
+        self._preempt = preempt
         self._backoff = backoff
         self._queues: dict[str, asyncio.Queue[T]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -38,6 +45,8 @@ class KeyedWorkQueues(Generic[T]):
         """Queues the item; False once shutdown has begun (the item stays pending for the next start)."""
         if not self._accepting:
             return False
+        if self._preempt is not None:
+            self._preempt(item)
         queue = self._queues.setdefault(key, asyncio.Queue())
         queue.put_nowait(item)
         if key not in self._workers:

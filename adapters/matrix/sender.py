@@ -73,6 +73,19 @@ def file_content(file: OutgoingFile, media: UploadedMedia) -> dict[str, Any]:
     }
 
 
+def reply_relation(reply_to: EventId, thread: EventId | None) -> dict[str, Any]:
+    """A reply; inside a thread, a thread event whose `m.in_reply_to` is the fallback for clients without threads
+    (and what `find_unanswered` reads after a database loss)."""
+    if thread is None:
+        return {"m.in_reply_to": {"event_id": reply_to}}
+    return {
+        "rel_type": "m.thread",
+        "event_id": thread,
+        "is_falling_back": True,
+        "m.in_reply_to": {"event_id": reply_to},
+    }
+
+
 class NioMessageSender(MessageSender):
     """MessageSender on matrix-nio; the transaction id makes a retried send land once."""
 
@@ -82,10 +95,16 @@ class NioMessageSender(MessageSender):
         self._encryption = encryption
 
     async def send_reply(
-        self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str, notice: bool = False
+        self,
+        room_id: RoomId,
+        reply_to: EventId,
+        markdown: str,
+        txn_id: str,
+        notice: bool = False,
+        thread: EventId | None = None,
     ) -> EventId:
         content = message_content(markdown, "m.notice" if notice else "m.text")
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        content["m.relates_to"] = reply_relation(reply_to, thread)
         return await self._send(room_id, content, txn_id)
 
     async def edit_message(self, room_id: RoomId, event_id: EventId, markdown: str, txn_id: str) -> EventId:

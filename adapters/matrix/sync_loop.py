@@ -17,6 +17,7 @@ from adapters.matrix.event_mapping import to_invitation, to_room_event
 from adapters.matrix.key_maintenance import KeyMaintenance
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.state_view import NioTopologyView
+from domain.model.controls import Redaction
 from domain.model.messages import Invitation, RoomEvent, RoomRenamed
 from ports.topology import ChatNetworkError
 from ports.unit_of_work import UnitOfWorkFactory
@@ -207,9 +208,9 @@ class MatrixSyncLoop:
         return events
 
     async def _record(self, events: list[RoomEvent], token: str) -> list[RoomEvent]:
-        """Messages are kept only when new to the inbox; renames are idempotent and always pass."""
+        """Messages, reactions and edits are kept only when new to the inbox; renames and redactions always pass."""
         async with self._uow() as uow:
-            new = [e for e in events if isinstance(e, RoomRenamed) or await uow.inbox.record(e)]
+            new = [e for e in events if isinstance(e, RoomRenamed | Redaction) or await uow.inbox.record(e)]
             await uow.sync_state.set_token(token)
             await uow.commit()
         return new

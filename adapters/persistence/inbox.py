@@ -9,7 +9,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.inbox_controls import CONTROL_KINDS, control_from_row, control_kind_and_payload
 from adapters.persistence.tables import INBOX, InboxRow
+from domain.model.controls import QuestionEdited, Reaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.media import MediaKey
 from domain.model.messages import (
@@ -18,9 +20,8 @@ from domain.model.messages import (
     IncomingText,
     MediaKind,
     UnreadableMessage,
-    UserMessage,
 )
-from ports.inbox import Inbox
+from ports.inbox import Inbox, InboxItem
 
 TEXT: Final = "text"
 FILE: Final = "file"
@@ -34,7 +35,7 @@ class SqlAlchemyInbox(Inbox):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def record(self, message: UserMessage) -> bool:
+    async def record(self, message: InboxItem) -> bool:
         values = {
             "event_id": message.event_id,
             "room_id": message.room_id,
@@ -60,7 +61,7 @@ class SqlAlchemyInbox(Inbox):
         # Unknown event ids are ignored: there is nothing to answer for them.
         await self._session.execute(_MARK_DONE, {"b_event_id": event_id, "b_done_at": datetime.now(UTC)})
 
-    async def pending(self, room_id: RoomId | None = None) -> list[UserMessage]:
+    async def pending(self, room_id: RoomId | None = None) -> list[InboxItem]:
         query = select(InboxRow).where(InboxRow.done.is_(False))
         if room_id is not None:
             query = query.where(InboxRow.room_id == room_id)
@@ -118,9 +119,11 @@ class _ReceiptClock:
 _receipt_clock = _ReceiptClock()
 
 
-def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
+def _kind_and_payload(message: InboxItem) -> dict[str, Any]:
+    if isinstance(message, Reaction | QuestionEdited):
+        return control_kind_and_payload(message)
     if isinstance(message, IncomingText):
-        return {"kind": TEXT, "payload": None}
+        return {"kind": TEXT, "payload": _text_payload(message)}
     if isinstance(message, EncryptedMessage):
         return {"kind": ENCRYPTED, "payload": message.ciphertext}
     if isinstance(message, UnreadableMessage):
@@ -137,7 +140,9 @@ def _kind_and_payload(message: UserMessage) -> dict[str, Any]:
     return {"kind": FILE, "payload": json.dumps(details)}
 
 
-def _to_domain(row: InboxRow) -> UserMessage:
+def _to_domain(row: InboxRow) -> InboxItem:
+    if row.kind in CONTROL_KINDS:
+        return control_from_row(row.kind, row.payload, row)
     event_id, room_id, sender = EventId(row.event_id), RoomId(row.room_id), UserId(row.sender)
     if row.kind == ENCRYPTED and row.payload is not None:
         return EncryptedMessage(
@@ -166,6 +171,7 @@ def _to_domain(row: InboxRow) -> UserMessage:
         sender=UserId(row.sender),
         body=row.body,
         timestamp_ms=row.timestamp_ms,
+        thread_root=_thread_root(row.payload),
     )
 
 
@@ -177,3 +183,13 @@ def _key_from(payload: Any) -> MediaKey | None:
     if not isinstance(payload, dict):
         return None
     return MediaKey(key=payload["key"], iv=payload["iv"], sha256=payload["sha256"])
+
+
+def _text_payload(message: IncomingText) -> str | None:
+    # Most texts have no details worth a JSON document: NULL, as before threads.
+    return None if message.thread_root is None else json.dumps({"thread_root": message.thread_root})
+
+
+def _thread_root(payload: str | None) -> EventId | None:
+    root = json.loads(payload).get("thread_root") if payload else None
+    return EventId(root) if isinstance(root, str) else None

@@ -114,6 +114,18 @@ class TranscriptRow(Base):
     content: Mapped[str] = mapped_column(Text)
 
 
+class LatestTurnRow(Base):
+    """Each room's latest answered question and the bot's answer event (what regenerate and edit replace)."""
+
+    __tablename__ = "latest_turns"
+
+    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(255))
+    question: Mapped[str] = mapped_column(Text)
+    answer_id: Mapped[str] = mapped_column(String(255))
+    trigger: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
 # The Core tables behind the rows, for the statements run on every message: a Core statement skips the
 # ORM's identity map and session synchronisation, which cost more than the query itself (measured with
 # `make bench`).

@@ -12,6 +12,7 @@ from adapters.persistence.spaces import SqlAlchemySpaceRepository
 from adapters.persistence.staged_files import SqlAlchemyStagedFileRepository
 from adapters.persistence.sync_state import SqlAlchemySyncState
 from adapters.persistence.transcripts import SqlAlchemyTranscriptRepository
+from adapters.persistence.turns import SqlAlchemyLatestTurnRepository
 from ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -36,6 +37,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.snapshots = SqlAlchemySnapshotRepository(session)
         self.transcripts = SqlAlchemyTranscriptRepository(session)
         self.staged_files = SqlAlchemyStagedFileRepository(session)
+        self.turns = SqlAlchemyLatestTurnRepository(session)
         return self
 
     async def __aexit__(

@@ -74,7 +74,10 @@ class EchoPlatformClient:
         if request.text == HISTORY_DIRECTIVE:
             answer = _numbered(self.history(request.platform_chat_id))
         else:
-            self._sessions.setdefault(request.platform_chat_id, []).append(request.text)
+            session = self._sessions.setdefault(request.platform_chat_id, [])
+            if request.replaces_last_turn and session:
+                session.pop()  # regenerate or edit: this text takes the place of the last one
+            session.append(request.text)
             if request.text == FAIL_DIRECTIVE:
                 yield AgentFailed(message=FAIL_MESSAGE)
                 return

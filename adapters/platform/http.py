@@ -149,6 +149,8 @@ class HttpPlatformClient:
         request_id = getattr(request, "request_id", None)
         if request_id:
             body["request_id"] = str(request_id)
+        if request.replaces_last_turn:
+            body["replaces_last_turn"] = True
         return body
 
     async def _refusal(self, response: httpx.Response) -> AgentFailed | None:

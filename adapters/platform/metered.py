@@ -6,6 +6,7 @@ from typing import Protocol
 
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
+from domain.services.agent_stream import closing
 from ports.platform import PlatformClient, PlatformError
 
 
@@ -33,13 +34,14 @@ class MeteredPlatformClient:
         agent, started = str(request.agent_id), self._clock()
         outcome, waiting_first = "abandoned", True
         try:
-            async for event in self._inner.stream(request):
-                if waiting_first and isinstance(event, TextDelta):
-                    waiting_first = False
-                    self._observer.first_delta(agent, self._clock() - started)
-                if isinstance(event, Done | AgentFailed):
-                    outcome = "done" if isinstance(event, Done) else "failed"
-                yield event
+            async with closing(self._inner.stream(request)) as events:
+                async for event in events:
+                    if waiting_first and isinstance(event, TextDelta):
+                        waiting_first = False
+                        self._observer.first_delta(agent, self._clock() - started)
+                    if isinstance(event, Done | AgentFailed):
+                        outcome = "done" if isinstance(event, Done) else "failed"
+                    yield event
         except PlatformError:
             outcome = "unreachable"
             raise

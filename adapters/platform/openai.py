@@ -1,14 +1,17 @@
 """PlatformClient for any OpenAI-compatible chat-completions server (OpenAI, Ollama, vLLM, llama.cpp),
 streaming, with each conversation's history kept in our database."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import openai
 import structlog
 from openai.types.chat import ChatCompletionMessageParam
 
 from adapters.platform.transcript_payload import export_payload, import_payload, user_content
+from adapters.platform.vision import image_parts, seen_images
 from domain.model.agent import AgentEvent, AgentFailed, AgentRequest, Done, TextDelta
 from domain.model.context import ChatContext
 from domain.model.ids import PlatformChatId
@@ -40,6 +43,8 @@ class ChatModelOptions:
     read_timeout: float = 120.0
     # The bot retries unreachable platforms itself; retries here too would multiply the wait.
     max_retries: int = 0
+    # `vision: true`: images up to this size go to the model as image parts (None: only their workspace paths).
+    vision_max_bytes: int | None = None
 
 
 class OpenAIPlatformClient:
@@ -53,8 +58,10 @@ class OpenAIPlatformClient:
         options: ChatModelOptions,
         base_url: str,
         api_key: str | None,
+        workspace_dir: Path | None = None,
     ) -> None:
         self._uow = uow
+        self._workspace_dir = workspace_dir
         self._options = options
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
@@ -66,7 +73,11 @@ class OpenAIPlatformClient:
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
         question = user_content(request)
-        messages = self._messages(await self._history(request.platform_chat_id), question)
+        history = await self._history(request.platform_chat_id)
+        if request.replaces_last_turn:
+            history = without_last_turn(history)
+        messages = self._messages(history, question)
+        await self._show_images(request, question, messages)
         parts: list[str] = []
         finished = False
         try:
@@ -82,10 +93,15 @@ class OpenAIPlatformClient:
         except openai.APIError as error:
             yield self._failure(error)
             return
+        except (asyncio.CancelledError, GeneratorExit):
+            # Stopped by the person: the context keeps what they saw, as the last turn.
+            if parts:
+                await self._record(request, question, "".join(parts))
+            raise
         if not finished:
             yield AgentFailed(message=CUT_OFF)
             return
-        await self._record(request.platform_chat_id, question, "".join(parts))
+        await self._record(request, question, "".join(parts))
         yield Done()
 
     async def disconnect_chat(self, chat: ChatContext) -> None:
@@ -129,12 +145,30 @@ class OpenAIPlatformClient:
     async def aclose(self) -> None:
         await self._client.close()
 
+    async def _show_images(
+        self, request: AgentRequest, question: str, messages: list[ChatCompletionMessageParam]
+    ) -> None:
+        """For a model that sees: the question becomes its text plus the images as parts. The transcript keeps
+        the text only (with the line naming each image), so later requests do not send the images again."""
+        limit = self._options.vision_max_bytes
+        if limit is None or self._workspace_dir is None:
+            return
+        images = seen_images(request, limit)
+        parts = await image_parts(self._workspace_dir, images, limit) if images else []
+        if parts:
+            messages[-1] = {"role": "user", "content": [{"type": "text", "text": question}, *parts]}
+
     async def _history(self, chat_id: PlatformChatId) -> list[TranscriptEntry]:
         async with self._uow() as uow:
             return await uow.transcripts.history(chat_id)
 
-    async def _record(self, chat_id: PlatformChatId, question: str, answer: str) -> None:
+    async def _record(self, request: AgentRequest, question: str, answer: str) -> None:
+        """The turn, appended; or in place of the last one (regenerate, edit), in the same transaction."""
+        chat_id = request.platform_chat_id
         async with self._uow() as uow:
+            if request.replaces_last_turn:
+                kept = without_last_turn(await uow.transcripts.history(chat_id))
+                await uow.transcripts.replace(chat_id, kept)
             await uow.transcripts.append(chat_id, "user", question)
             await uow.transcripts.append(chat_id, "assistant", answer)
             await uow.commit()
@@ -170,6 +204,13 @@ class OpenAIPlatformClient:
             return AgentFailed(message=detail)
         # An error the server sent inside the stream.
         return AgentFailed(message=_detail(error))
+
+
+def without_last_turn(history: list[TranscriptEntry]) -> list[TranscriptEntry]:
+    """The history before its last question and answer (what a regenerated or edited turn replaces)."""
+    if len(history) >= 2 and history[-2].role == "user" and history[-1].role == "assistant":
+        return history[:-2]
+    return history
 
 
 def clean_title(text: str) -> str | None:

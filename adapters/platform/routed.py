@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 from domain.model.agent import AgentEvent, AgentRequest
 from domain.model.context import ChatContext
 from domain.model.ids import AgentId
+from domain.services.agent_stream import closing
 from ports.platform import PlatformClient, PlatformError
 
 
@@ -20,8 +21,9 @@ class RoutedPlatformClient:
         self._clients = dict(clients)
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[AgentEvent]:
-        async for event in self._client(request.agent_id).stream(request):
-            yield event
+        async with closing(self._client(request.agent_id).stream(request)) as events:
+            async for event in events:
+                yield event
 
     async def disconnect_chat(self, chat: ChatContext) -> None:
         await self._client(chat.agent_id).disconnect_chat(chat)

@@ -15,6 +15,8 @@ class AgentRequest:
     attachments: tuple[Attachment, ...] = field(default=())
     # The user's event id: lets the platform recognise a retried request (see docs/platform-contract.md).
     request_id: str | None = None
+    # Regenerate or edit: this question and its answer take the place of the conversation's last turn.
+    replaces_last_turn: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

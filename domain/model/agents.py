@@ -10,6 +10,8 @@ class AgentSpec:
     agent_id: AgentId
     adapter: str
     description: str = ""
+    # An agent that sees images (`vision: true`): images up to this size reach the model; None: paths only.
+    max_image_bytes: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.model.controls import ControlEvent
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.media import MediaKey
 
@@ -14,6 +15,7 @@ class IncomingText:
     sender: UserId
     body: str
     timestamp_ms: int = 0
+    thread_root: EventId | None = None  # the root of the `m.thread` the message was written in, if any
 
 
 class MediaKind(StrEnum):
@@ -103,4 +105,4 @@ class UnreadableMessage:
 
 # What a person says in a room: recorded in the inbox and answered exactly once.
 UserMessage = IncomingText | IncomingFile | EncryptedMessage | UnreadableMessage
-RoomEvent = IncomingText | IncomingFile | EncryptedMessage | UnreadableMessage | RoomRenamed
+RoomEvent = IncomingText | IncomingFile | EncryptedMessage | UnreadableMessage | RoomRenamed | ControlEvent

@@ -1,9 +1,9 @@
 """Catch-up: every owner message (text or file) in an active chat that has no answer yet, from the inbox
-and from the timelines."""
+and from the timelines; with the reactions and edits still pending in the inbox."""
 
 import logging
 
-from domain.model.messages import UserMessage
+from ports.inbox import InboxItem
 from ports.topology_reader import TopologyReader
 from ports.unit_of_work import UnitOfWorkFactory
 
@@ -17,7 +17,7 @@ class FindUnanswered:
         self._uow = uow
         self._reader = reader
 
-    async def execute(self) -> list[UserMessage]:
+    async def execute(self) -> list[InboxItem]:
         observed = await self._reader.observe()
         found = 0
         async with self._uow() as uow:

@@ -8,11 +8,12 @@ from domain.model.links import matrix_to
 from domain.model.messages import EncryptedMessage, IncomingFile, IncomingText, UnreadableMessage, UserMessage
 from domain.model.room import ChatRoom
 from domain.services.access import AccessPolicy
-from domain.services.answer_message import AnswerMessage, reply_txn_id
+from domain.services.answer_message import AnswerMessage, reply_txn_id, thread_of
 from domain.services.command_parser import Command, parse_command
 from domain.services.flood_guard import Admission, FloodGuard
 from domain.services.receive_file import ReceiveFile
 from domain.services.run_command import ARCHIVED_COMMANDS, RunCommand
+from domain.services.transcribe_voice import TranscribeVoice
 from ports.messenger import MessageSender
 from ports.topology import ChatTopology
 from ports.unit_of_work import UnitOfWorkFactory
@@ -32,7 +33,7 @@ class HandleMessage:
         sender: MessageSender,
         topology: ChatTopology,
         catalog: Catalog,
-        files: ReceiveFile,
+        files: ReceiveFile | TranscribeVoice,
         flood: FloodGuard | None = None,
     ) -> None:
         self._uow = uow
@@ -69,7 +70,9 @@ class HandleMessage:
             await self._files.execute(message, room)
             return
         elif command is not None:
-            await self._reply(message, await self._commands.execute(message, room, command))
+            # An empty answer is a command that needs none (a `!stop` that stopped an answer marked in place).
+            if answer := await self._commands.execute(message, room, command):
+                await self._reply(message, answer)
         else:
             await self._answer.execute(message, room, staged=staged)
             return
@@ -122,7 +125,9 @@ class HandleMessage:
             await uow.commit()
 
     async def _reply(self, message: UserMessage, text: str) -> None:
-        await self._sender.send_reply(message.room_id, message.event_id, text, reply_txn_id(message))
+        await self._sender.send_reply(
+            message.room_id, message.event_id, text, reply_txn_id(message), thread=thread_of(message)
+        )
 
     async def _mark_done(self, message: UserMessage) -> None:
         async with self._uow() as uow:

@@ -62,6 +62,10 @@ class ReceiveFile:
         else:
             await self._stage(file, attachment)
 
+    async def store(self, file: IncomingFile) -> Attachment | None:
+        """The file stored in the room's inbox as an attachment; None when refused (the person was told why)."""
+        return await self._store(file)
+
     async def _store(self, file: IncomingFile) -> Attachment | None:
         """The attachment once the file is on disk; None when refused (the person was told why)."""
         name = safe_name(file.filename)

@@ -29,17 +29,21 @@ class StreamingReply:
         txn_id: str,
         policy: StreamingPolicy,
         clock: Callable[[], float],
+        thread: EventId | None = None,
+        replacing: EventId | None = None,
     ) -> None:
+        """`replacing`: an earlier answer event this one takes the place of (regenerate): it is edited, not posted."""
         self._sender = sender
         self._room_id = room_id
         self._reply_to = reply_to
         self._txn_id = txn_id
         self._policy = policy
         self._clock = clock
+        self._thread = thread
         # When the first text of the current attempt arrived: streaming is measured from there, so an
         # agent that thinks for a while and then answers at once still gives one event, not an edit.
         self._started: float | None = None
-        self._event_id: EventId | None = None
+        self._event_id: EventId | None = replacing
         self._shown = ""
         self._last_edit = 0.0
         self._edits = 0
@@ -47,6 +51,11 @@ class StreamingReply:
     @property
     def posted(self) -> bool:
         return self._event_id is not None
+
+    @property
+    def event_id(self) -> EventId | None:
+        """The answer's event (the one edits replace), once posted."""
+        return self._event_id
 
     def attempt_started(self) -> None:
         """Until something is shown, `show_after_s` counts within the latest agent attempt: time spent waiting for
@@ -77,7 +86,9 @@ class StreamingReply:
             await self._edit(text, f"{self._txn_id}-final")
 
     async def _post(self, text: str) -> None:
-        self._event_id = await self._sender.send_reply(self._room_id, self._reply_to, text, self._txn_id)
+        self._event_id = await self._sender.send_reply(
+            self._room_id, self._reply_to, text, self._txn_id, thread=self._thread
+        )
         self._shown = text
         self._last_edit = self._clock()
 

@@ -15,6 +15,7 @@ from nio import (
     JoinResponse,
     LoginResponse,
     MemoryDownloadResponse,
+    ReceiptEvent,
     RoomCreateResponse,
     RoomGetStateResponse,
     RoomInviteResponse,
@@ -54,6 +55,8 @@ class MatrixUser:
         self._seen_ids: set[str] = set()
         # Every typing notice seen: (room id, the users typing then), in sync order.
         self.typing: list[tuple[str, tuple[str, ...]]] = []
+        # Every read receipt seen: (room id, event id, the reader), in sync order.
+        self.receipts: list[tuple[str, str, str]] = []
         self._invites: list[str] = []
         self._invites_done: set[str] = set()  # returned by wait_for_invite, joined, or left
 
@@ -125,6 +128,17 @@ class MatrixUser:
 
     async def send_text(self, room_id: str, body: str) -> str:
         return await self.send_event(room_id, "m.room.message", {"msgtype": "m.text", "body": body})
+
+    async def send_in_thread(self, room_id: str, root: str, body: str) -> str:
+        """A text in the thread of `root`, as Element sends it (with the reply fallback to the root)."""
+        relates = {
+            "rel_type": "m.thread",
+            "event_id": root,
+            "is_falling_back": True,
+            "m.in_reply_to": {"event_id": root},
+        }
+        content = {"msgtype": "m.text", "body": body, "m.relates_to": relates}
+        return await self.send_event(room_id, "m.room.message", content)
 
     async def send_file(self, room_id: str, path: Path, mimetype: str | None = None, body: str | None = None) -> str:
         """Upload `path` and post it as m.image / m.audio / m.video / m.file by its mimetype."""
@@ -214,6 +228,8 @@ class MatrixUser:
             for notice in room.ephemeral:
                 if isinstance(notice, TypingNoticeEvent):
                     self.typing.append((room_id, tuple(notice.users)))
+                elif isinstance(notice, ReceiptEvent):
+                    self.receipts.extend((room_id, r.event_id, r.user_id) for r in notice.receipts)
         for room_id in sync.rooms.invite:
             if room_id not in self._invites:
                 self._invites.append(room_id)

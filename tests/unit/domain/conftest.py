@@ -10,6 +10,7 @@ from domain.model.ids import AgentId
 from domain.services.accept_invitation import AcceptInvitation
 from domain.services.access import AccessPolicy
 from domain.services.answer_message import AnswerMessage
+from domain.services.answers_in_flight import AnswersInFlight
 from domain.services.chat_commands.registry import command_handlers
 from domain.services.create_chat_room import CreateChatRoom
 from domain.services.flood_guard import FloodGuard
@@ -19,6 +20,7 @@ from domain.services.onboard_user import OnboardUser
 from domain.services.post_agent_files import PostAgentFiles
 from domain.services.receive_file import ReceiveFile
 from domain.services.record_room_name import RecordRoomName
+from domain.services.regenerate_answer import RegenerateAnswer
 from domain.services.run_command import RunCommand
 from domain.services.title_room import TitleRoom
 from tests.unit.fakes.files import FakeMediaStore, FakeWorkspace
@@ -48,6 +50,7 @@ class World:
     events: HandleRoomEvent
     workspace: FakeWorkspace
     media: FakeMediaStore
+    in_flight: AnswersInFlight
 
 
 def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, flood: FloodGuard | None = None) -> World:
@@ -62,8 +65,11 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, fl
     onboard = OnboardUser(uow, topology, sender, create, catalog, AGENTS.default)
     title = TitleRoom(uow, topology, platform, catalog)
     posts = PostAgentFiles(workspace, media, sender, catalog, MAX_BYTES)
-    answer = AnswerMessage(uow, platform, sender, catalog, title, posts)
-    commands = RunCommand(command_handlers(uow, topology, platform, create, AGENTS, catalog), catalog)
+    in_flight = AnswersInFlight()
+    answer = AnswerMessage(uow, platform, sender, catalog, title, posts, in_flight=in_flight)
+    regenerate = RegenerateAnswer(uow, answer, sender, catalog)
+    handlers = command_handlers(uow, topology, platform, create, AGENTS, catalog, in_flight, regenerate)
+    commands = RunCommand(handlers, catalog)
     files = ReceiveFile(uow, media, workspace, sender, answer, catalog, MAX_BYTES)
     handle = HandleMessage(uow, access, answer, commands, sender, topology, catalog, files, flood)
     return World(
@@ -74,9 +80,10 @@ def build_world(locale: str = "en", platform: ScriptedPlatform | None = None, fl
         onboard=onboard,
         accept=AcceptInvitation(access, topology, onboard),
         handle=handle,
-        events=HandleRoomEvent(handle, RecordRoomName(uow)),
+        events=HandleRoomEvent(handle, RecordRoomName(uow), regenerate=regenerate),
         workspace=workspace,
         media=media,
+        in_flight=in_flight,
     )
 
 

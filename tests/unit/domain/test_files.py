@@ -391,3 +391,29 @@ async def test_a_failed_upload_is_a_notice_and_the_message_is_still_answered() -
     message = text(room, "send it")
     await deliver(world, message)
     assert "could not be uploaded" in world.sender.sent[-1].text and await done(world, message.event_id)
+
+
+async def test_an_image_over_a_vision_agents_limit_gets_a_notice_and_still_goes_as_a_path() -> None:
+    from dataclasses import replace
+
+    from domain.catalog import Catalog
+    from domain.model.agents import AgentDirectory, AgentSpec
+    from domain.model.attachment import Attachment
+    from domain.model.ids import AgentId
+    from domain.services.answer_message import AnswerMessage
+    from tests.unit.domain.test_handle_message import chat_of, record, text
+
+    world = build_world()
+    room = await chat_of(world)
+    agent = AgentId(room.context.agent_id)
+    seer = AgentDirectory(agents=(AgentSpec(agent_id=agent, adapter="openai", max_image_bytes=100),), default=agent)
+    answer = AnswerMessage(world.uow, world.platform, world.sender, Catalog("en"), agents=seer)
+    message = text(room, "look")
+    await record(world, message)
+    small = Attachment(kind="image", filename="s.png", mime_type="image/png", size=100, workspace_path="in/s.png")
+
+    await answer.execute(message, room, (small, replace(small, filename="big.png", size=101)))
+
+    notice, reply = world.sender.sent
+    assert notice.notice and notice.text.startswith("big.png is larger than the 100 bytes")
+    assert not reply.notice and len(world.platform.requests[-1].attachments) == 2

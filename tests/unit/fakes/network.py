@@ -29,6 +29,7 @@ class SentMessage:
     notice: bool = False
     file: OutgoingFile | None = None  # set for a posted file; `text` is then its media reference
     media: UploadedMedia | None = None  # for a posted file: its reference and key
+    thread: EventId | None = None  # the thread root a reply was posted in
 
 
 @dataclass
@@ -39,9 +40,15 @@ class FakeMessageSender(MessageSender):
     _txns: set[str] = field(default_factory=set)
 
     async def send_reply(
-        self, room_id: RoomId, reply_to: EventId, markdown: str, txn_id: str, notice: bool = False
+        self,
+        room_id: RoomId,
+        reply_to: EventId,
+        markdown: str,
+        txn_id: str,
+        notice: bool = False,
+        thread: EventId | None = None,
     ) -> EventId:
-        return self._record(SentMessage(room_id, markdown, reply_to, txn_id, notice))
+        return self._record(SentMessage(room_id, markdown, reply_to, txn_id, notice, thread=thread))
 
     async def send_file(
         self, room_id: RoomId, reply_to: EventId, file: OutgoingFile, media: UploadedMedia, txn_id: str

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
-from domain.model.messages import UserMessage
 from domain.model.room import ChatRoom
 from domain.model.snapshot import Snapshot
 from domain.model.space import UserSpace
 from domain.model.staged_file import StagedFile
-from ports.inbox import Inbox
+from domain.model.turn import LatestTurn
+from ports.inbox import Inbox, InboxItem
 from ports.rooms import RoomRepository
 from ports.snapshots import SnapshotRepository
 from ports.spaces import SpaceRepository
@@ -31,7 +31,7 @@ class FakeConflictError(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class FakeInboxEntry:
-    message: UserMessage
+    message: InboxItem
     received: int
     done: bool = False
 
@@ -48,6 +48,7 @@ class FakeStore:
     staged: dict[tuple[RoomId, EventId], StagedFile] = field(default_factory=dict)
     receipts: Iterator[int] = field(default_factory=itertools.count)
     transcripts: dict[PlatformChatId, list[TranscriptEntry]] = field(default_factory=dict)
+    turns: dict[RoomId, LatestTurn] = field(default_factory=dict)
 
 
 class _Staged(Generic[K, V]):
@@ -182,7 +183,7 @@ class FakeInbox(Inbox):
         self._new: dict[EventId, FakeInboxEntry] = {}
         self._done: set[EventId] = set()
 
-    async def record(self, message: UserMessage) -> bool:
+    async def record(self, message: InboxItem) -> bool:
         if self._entry(message.event_id) is not None:
             return False
         received = next(self._store.receipts)
@@ -197,7 +198,7 @@ class FakeInbox(Inbox):
         if self._entry(event_id) is not None:
             self._done.add(event_id)
 
-    async def pending(self, room_id: RoomId | None = None) -> list[UserMessage]:
+    async def pending(self, room_id: RoomId | None = None) -> list[InboxItem]:
         entries = [self._entry(event_id) for event_id in {**self._store.inbox, **self._new}]
         waiting = [
             entry

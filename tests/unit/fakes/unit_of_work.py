@@ -17,6 +17,7 @@ from tests.unit.fakes.repositories import (
     FakeSyncState,
 )
 from tests.unit.fakes.transcripts import FakeTranscriptRepository
+from tests.unit.fakes.turns import FakeLatestTurnRepository
 
 __all__ = [
     "FakeConflictError",
@@ -60,6 +61,8 @@ class FakeUnitOfWork(UnitOfWork):
         self._staged_files = FakeStagedFileRepository(self.store)
         self._transcripts = FakeTranscriptRepository(self.store)
         self.transcripts = self._transcripts
+        self._turns = FakeLatestTurnRepository(self.store)
+        self.turns = self._turns
         self.spaces, self.rooms = self._spaces, self._rooms
         self.inbox, self.sync_state = self._inbox, self._sync_state
         self.snapshots, self.staged_files = self._snapshots, self._staged_files
@@ -97,6 +100,7 @@ class FakeUnitOfWork(UnitOfWork):
             self._snapshots,
             self._staged_files,
             self._transcripts,
+            self._turns,
         )
 
     def _require_open(self) -> None:

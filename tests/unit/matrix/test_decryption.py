@@ -109,29 +109,43 @@ async def test_a_key_that_never_comes_makes_the_message_unreadable_once_the_wait
     assert handled == [UnreadableMessage(event_id=EventId("$lost"), room_id=ROOM, sender=ALICE, timestamp_ms=0)]
 
 
-async def test_an_encrypted_edit_is_marked_done_without_reaching_the_domain() -> None:
+async def test_an_encrypted_notice_is_marked_done_without_reaching_the_domain() -> None:
     client = bot_client()
     megolm = Megolm(client)
     megolm.key_arrives()
     store = FakeStore()
     decrypting, handled = handler(client, KeyArrivals(), 0, store)
+    notice = megolm.message("$notice", {"msgtype": "m.notice", "body": "another bot talking"})
+    async with FakeUnitOfWorkFactory(store)() as uow:
+        await uow.inbox.record(notice)
+        await uow.commit()
+
+    await decrypting(notice)
+
+    assert handled == []
+    async with FakeUnitOfWorkFactory(store)() as uow:
+        assert await uow.inbox.is_done(EventId("$notice"))
+
+
+async def test_an_encrypted_edit_of_a_question_reaches_the_domain_as_an_edit() -> None:
+    client = bot_client()
+    megolm = Megolm(client)
+    megolm.key_arrives()
+    decrypting, handled = handler(client, KeyArrivals(), 0, FakeStore())
     edit = megolm.message(
         "$edit",
         {
             **text("* fixed"),
             "m.new_content": text("fixed"),
-            "m.relates_to": {"rel_type": "m.replace", "event_id": "$x"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$question"},
         },
     )
-    async with FakeUnitOfWorkFactory(store)() as uow:
-        await uow.inbox.record(edit)
-        await uow.commit()
 
     await decrypting(edit)
 
-    assert handled == []
-    async with FakeUnitOfWorkFactory(store)() as uow:
-        assert await uow.inbox.is_done(EventId("$edit"))
+    assert [(type(e).__name__, getattr(e, "edits", None), getattr(e, "body", None)) for e in handled] == [
+        ("QuestionEdited", "$question", "fixed")
+    ]
 
 
 def test_garbage_ciphertext_reads_as_missing_not_as_a_crash() -> None:

@@ -7,6 +7,7 @@ import pytest
 from nio import Event
 
 from adapters.matrix.event_mapping import reply_target, to_incoming_text, to_room_event, to_user_message
+from domain.model.controls import QuestionEdited, Reaction, Redaction
 from domain.model.media import MediaKey
 from domain.model.messages import IncomingFile, IncomingText, MediaKind, RoomRenamed
 from tests.unit.matrix.sync_json import ALICE, BOT, CHAT, edit, message, reply, state
@@ -29,7 +30,6 @@ def test_a_text_from_someone_else_is_incoming() -> None:
         message("mine", sender=BOT),
         message("a notice", msgtype="m.notice"),
         message("an emote", msgtype="m.emote"),
-        edit("$e0", "changed"),
         message("mine.pdf", sender=BOT, msgtype="m.file", url="mxc://example.org/f"),
         message("no url", msgtype="m.file"),
         message("bad url", msgtype="m.file", url="https://example.org/f"),
@@ -228,3 +228,52 @@ def test_a_plain_url_file_inside_an_encrypted_room_is_read_not_dropped() -> None
     decrypted = nio.Event.parse_decrypted_event(source)  # nio wants `file`: a BadEvent
     mapped = to_user_message("!room:example.org", decrypted, "@bot:example.org")
     assert mapped is not None and getattr(mapped, "media", None) == "mxc://example.org/abc"
+
+
+def test_a_threaded_text_carries_its_thread_root() -> None:
+    raw = message("in thread", **{"m.relates_to": {"rel_type": "m.thread", "event_id": "$root"}})
+    mapped = to_incoming_text(CHAT, parsed(raw), BOT)
+    assert mapped is not None and mapped.thread_root == "$root"
+
+
+def test_a_plain_reply_is_in_no_thread() -> None:
+    mapped = to_incoming_text(CHAT, parsed(reply("$q", sender=ALICE)), BOT)
+    assert mapped is not None and mapped.thread_root is None
+
+
+def test_a_redaction_by_someone_else_maps_to_a_control_event() -> None:
+    raw = {"type": "m.room.redaction", "redacts": "$q", "content": {}, "sender": ALICE, "event_id": "$x"}
+    raw["origin_server_ts"] = 1
+    assert to_room_event(CHAT, parsed(raw), BOT) == Redaction(event_id="$x", room_id=CHAT, sender=ALICE, redacts="$q")
+    assert to_room_event(CHAT, parsed({**raw, "sender": BOT}), BOT) is None
+
+
+@pytest.mark.parametrize("key", ["\U0001f501", "\U0001f501\ufe0f"])
+def test_a_regenerate_reaction_maps_to_a_reaction(key: str) -> None:
+    raw = {
+        "type": "m.reaction",
+        "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": "$a", "key": key}},
+        "sender": ALICE,
+        "event_id": "$r",
+        "origin_server_ts": 1,
+    }
+    assert to_room_event(CHAT, parsed(raw), BOT) == Reaction(
+        event_id="$r", room_id=CHAT, sender=ALICE, reacts_to="$a", key=key, timestamp_ms=1
+    )
+
+
+def test_other_reactions_and_our_own_are_not_acted_on() -> None:
+    relates = {"rel_type": "m.annotation", "event_id": "$a", "key": "👍"}
+    raw = {"type": "m.reaction", "content": {"m.relates_to": relates}, "sender": ALICE, "event_id": "$r"}
+    assert to_room_event(CHAT, parsed({**raw, "origin_server_ts": 1}), BOT) is None
+    mine = {**raw, "sender": BOT, "origin_server_ts": 1, "content": {"m.relates_to": {**relates, "key": "🔁"}}}
+    assert to_room_event(CHAT, parsed(mine), BOT) is None
+
+
+def test_an_edit_of_a_text_maps_to_the_new_text_of_the_original_event() -> None:
+    raw = edit("$q", "fixed typo")
+    mapped = to_room_event(CHAT, parsed(raw), BOT)
+    assert mapped == QuestionEdited(
+        event_id=raw["event_id"], room_id=CHAT, sender=ALICE, edits="$q", body="fixed typo", timestamp_ms=2
+    )
+    assert to_room_event(CHAT, parsed(edit("$q", "mine", sender=BOT)), BOT) is None

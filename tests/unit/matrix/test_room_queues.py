@@ -114,3 +114,24 @@ async def test_a_homeserver_refusing_a_request_is_not_retried() -> None:
     queues.submit("!room", "next")
     await drained(queues)
     assert calls == ["refused", "next"]
+
+
+async def test_preempt_sees_each_item_as_it_is_submitted_ahead_of_its_keys_order() -> None:
+    release = asyncio.Event()
+    seen: list[str] = []
+    handled: list[str] = []
+
+    async def handler(item: str) -> None:
+        await release.wait()
+        handled.append(item)
+
+    queues: KeyedWorkQueues[str] = KeyedWorkQueues(handler, preempt=seen.append)
+    queues.submit("room", "first")
+    queues.submit("room", "stop")
+    await asyncio.sleep(0)
+    assert seen == ["first", "stop"] and handled == []  # "stop" was seen while "first" was still running
+
+    release.set()
+    while queues.busy:
+        await asyncio.sleep(0)
+    assert handled == ["first", "stop"]  # and both are still handled in order

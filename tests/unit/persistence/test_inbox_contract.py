@@ -1,8 +1,10 @@
 """The contract every UnitOfWork implementation keeps for the inbox and the sync token.
 Part of the same contract suite as `test_repository_contract.py` (fixture `uow_factory`)."""
 
+from domain.model.controls import QuestionEdited, Reaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText
+from domain.model.turn import LatestTurn
 from ports.unit_of_work import UnitOfWorkFactory
 
 ROOM, OTHER_ROOM = RoomId("!r1:example.org"), RoomId("!r2:example.org")
@@ -108,3 +110,47 @@ async def test_token_and_inbox_commit_together(uow_factory: UnitOfWorkFactory) -
     async with uow_factory() as uow:
         assert await uow.sync_state.get_token() == "s2"
         assert [message.event_id for message in await uow.inbox.pending()] == ["$e2"]
+
+
+async def test_a_threaded_message_keeps_its_thread_root(uow_factory: UnitOfWorkFactory) -> None:
+    threaded = IncomingText(
+        event_id=EventId("$t"), room_id=ROOM, sender=UserId("@alice:example.org"), body="x", thread_root=EventId("$r")
+    )
+    async with uow_factory() as uow:
+        await uow.inbox.record(threaded)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.inbox.pending() == [threaded]
+
+
+async def test_reactions_and_edits_are_recorded_and_come_back_pending(uow_factory: UnitOfWorkFactory) -> None:
+    alice = UserId("@alice:example.org")
+    react = Reaction(
+        event_id=EventId("$r"), room_id=ROOM, sender=alice, reacts_to=EventId("$a"), key="🔁", timestamp_ms=5
+    )
+    edited = QuestionEdited(
+        event_id=EventId("$e"), room_id=ROOM, sender=alice, edits=EventId("$q"), body="new text", timestamp_ms=6
+    )
+    async with uow_factory() as uow:
+        assert await uow.inbox.record(react) and await uow.inbox.record(edited)
+        assert not await uow.inbox.record(react)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.inbox.pending() == [react, edited]
+
+
+async def test_the_latest_turn_of_a_room_is_replaced_by_the_next(uow_factory: UnitOfWorkFactory) -> None:
+    first = LatestTurn(room_id=ROOM, question_id=EventId("$q1"), question="one", answer_id=EventId("$a1"))
+    second = LatestTurn(
+        room_id=ROOM, question_id=EventId("$q1"), question="uno", answer_id=EventId("$a1"), trigger=EventId("$t")
+    )
+    async with uow_factory() as uow:
+        assert await uow.turns.get(ROOM) is None
+        await uow.turns.save(first)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.turns.get(ROOM) == first
+        await uow.turns.save(second)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.turns.get(ROOM) == second and await uow.turns.get(OTHER_ROOM) is None
