@@ -7,6 +7,7 @@ from ports.snapshots import SnapshotRepository
 from ports.spaces import SpaceRepository
 from ports.staged_files import StagedFileRepository
 from ports.sync_state import SyncState
+from ports.transactions import TransactionLog
 from ports.transcripts import TranscriptRepository
 
 
@@ -20,6 +21,7 @@ class UnitOfWork(Protocol):
     snapshots: SnapshotRepository
     transcripts: TranscriptRepository
     staged_files: StagedFileRepository
+    transactions: TransactionLog
 
     async def __aenter__(self) -> Self: ...
 

@@ -11,6 +11,7 @@ from adapters.persistence.snapshots import SqlAlchemySnapshotRepository
 from adapters.persistence.spaces import SqlAlchemySpaceRepository
 from adapters.persistence.staged_files import SqlAlchemyStagedFileRepository
 from adapters.persistence.sync_state import SqlAlchemySyncState
+from adapters.persistence.transactions import SqlAlchemyTransactionLog
 from adapters.persistence.transcripts import SqlAlchemyTranscriptRepository
 from ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -36,6 +37,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.snapshots = SqlAlchemySnapshotRepository(session)
         self.transcripts = SqlAlchemyTranscriptRepository(session)
         self.staged_files = SqlAlchemyStagedFileRepository(session)
+        self.transactions = SqlAlchemyTransactionLog(session)
         return self
 
     async def __aexit__(
