@@ -44,6 +44,7 @@ def make_appservice_client(homeserver_url: str, user_id: str, as_token: str) -> 
     """The client, authenticated with the as token; it has no crypto store (no encryption in this mode)."""
     client = make_client(homeserver_url, user_id, client_class=AppserviceClient)
     client.access_token = as_token
+    client.user_id = user_id  # nio sets it only on a login, which this mode never does
     return client
 
 
