@@ -1,10 +1,12 @@
-"""The `surfaces` command: run, dev, migrate."""
+"""The `surfaces` command: run, dev, reconcile, registration, migrate."""
 
+import sys
 from pathlib import Path
 
 import click
 
 from bootstrap.command_support import load_agents, load_settings, run_until_done
+from bootstrap.errors import EXIT_CONFIG
 from bootstrap.logging import configure_logging
 
 
@@ -19,6 +21,11 @@ def run() -> None:
     settings = load_settings()
     configure_logging(settings.log_format or "json", secrets=settings.secrets())
     agents = load_agents(settings)
+    if settings.mode == "appservice":
+        from bootstrap.appservice_runtime import run_appservice
+
+        run_until_done(run_appservice(settings, agents))
+        return
     from bootstrap.runtime import run_bot  # imported late: nothing heavy before logging is set up
 
     run_until_done(run_bot(settings, agents))
@@ -40,12 +47,27 @@ def dev(base_dir: Path, port: int, http_port: int) -> None:
 def reconcile(dry_run: bool) -> None:
     """Rebuild the index from Matrix state and repair links; prints the report as JSON."""
     settings = load_settings()
+    if settings.mode == "appservice":
+        click.echo("surfaces: reconcile reads /sync, which appservice mode never uses; not available yet", err=True)
+        sys.exit(EXIT_CONFIG)
     configure_logging(settings.log_format or "console", secrets=settings.secrets())
     agents = load_agents(settings)
     from bootstrap.runtime import reconcile_once
 
     report = run_until_done(reconcile_once(settings, agents, dry_run))
     click.echo(report.model_dump_json(indent=2))
+
+
+@main.command()
+@click.option("--url", required=True, help="where the homeserver reaches the bot, e.g. http://127.0.0.1:8009")
+@click.option("--user-id", envvar="SURFACES_USER_ID", help="the bot's Matrix id  [default: $SURFACES_USER_ID]")
+@click.option("--localpart", help="the sender's localpart  [default: the bot's]")
+@click.option("--namespace", help="the users regex  [default: the bot's own id only]")
+def registration(url: str, user_id: str | None, localpart: str | None, namespace: str | None) -> None:
+    """Print the appservice registration YAML (fresh tokens) for Synapse's app_service_config_files."""
+    from bootstrap.registration_command import print_registration
+
+    print_registration(url, user_id, localpart, namespace)
 
 
 @main.command()

@@ -4,6 +4,9 @@ import time
 
 from dependency_injector import containers, providers
 
+from adapters.matrix.appservice.client import make_appservice_client
+from adapters.matrix.appservice.intake import TransactionIntake
+from adapters.matrix.appservice.server import AppserviceServer
 from adapters.matrix.client import make_client
 from adapters.matrix.decryption import DecryptingHandler
 from adapters.matrix.key_maintenance import KeyArrivals, KeyMaintenance
@@ -58,8 +61,13 @@ class PersistenceContainer(containers.DeclarativeContainer):
 
 class MatrixContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
-    client = providers.Singleton(
-        make_client, config.homeserver_url, config.user_id, config.crypto_dir, config.pickle_key
+    # Sync mode: the bot's own login, and a crypto store. Appservice mode: the as token, no encryption.
+    client = providers.Selector(
+        config.mode,
+        sync=providers.Singleton(
+            make_client, config.homeserver_url, config.user_id, config.crypto_dir, config.pickle_key
+        ),
+        appservice=providers.Singleton(make_appservice_client, config.homeserver_url, config.user_id, config.as_token),
     )
     encryption = providers.Singleton(RoomEncryption, client)
     key_arrivals = providers.Singleton(KeyArrivals)
@@ -202,6 +210,13 @@ class ApplicationContainer(containers.DeclarativeContainer):
         on_error=metrics.provided.sync_error,
         keys=matrix.keys,
     )
+    # Appservice mode: transactions pushed by the homeserver feed the same inbox and room queues.
+    intake = providers.Singleton(
+        TransactionIntake, uow, config.user_id, message_queues, accept_invitation.provided.execute
+    )
+    appservice_server = providers.Singleton(
+        AppserviceServer, config.http_host, config.appservice_port, config.hs_token, intake
+    )
     reconcile = providers.Singleton(ReconcileTopology, uow, matrix.view, matrix.topology)
     find_unanswered = providers.Singleton(FindUnanswered, uow, matrix.view)
 
@@ -231,6 +246,11 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "transcriber_api_key": (
                 settings.transcriber_api_key.get_secret_value() if settings.transcriber_api_key else None
             ),
+            "mode": settings.mode,
+            "as_token": settings.as_token.get_secret_value() if settings.as_token else None,
+            "hs_token": settings.hs_token.get_secret_value() if settings.hs_token else None,
+            "http_host": settings.http_host,
+            "appservice_port": settings.appservice_port,
         }
     )
     return container

@@ -96,6 +96,8 @@ class LocalSynapse:
     # True: Synapse encrypts every new room (`encryption_enabled_by_default_for_room_type: all`), the
     # deployment setting the encryption tests run under.
     encrypt_new_rooms: bool = False
+    # Application-service registrations to load (`surfaces registration` writes one); read at every start.
+    app_service_config_files: tuple[Path, ...] = ()
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _console: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -219,7 +221,13 @@ class LocalSynapse:
             "federation_domain_whitelist": [],
             **_RATE_LIMITS,
             **({"encryption_enabled_by_default_for_room_type": "all"} if self.encrypt_new_rooms else {}),
+            **self._app_services(),
         }
+
+    def _app_services(self) -> dict[str, Any]:
+        if not self.app_service_config_files:
+            return {}
+        return {"app_service_config_files": [str(path.resolve()) for path in self.app_service_config_files]}
 
     def _metrics_listener(self) -> list[dict[str, Any]]:
         if self.metrics_port is None:

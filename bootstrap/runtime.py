@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     """settings → migrations → login → initial sync → catch-up → live processing → ready; SIGTERM stops it."""
     log.info("settings_loaded", homeserver=settings.homeserver_url, user_id=settings.user_id)
-    await _migrate(settings)
+    await migrate(settings)
     log.info("migrations_done")
     container = build_container(settings, agents)
     metrics = container.metrics()
@@ -36,17 +36,17 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
         settings.http_host, settings.http_port, metrics.registry, metrics.rooms_refresher(container.uow())
     )
     await endpoint.start()
-    await _clean_workspace(container)
+    await clean_workspace(container)
     client = container.matrix.client()
     sync_loop = container.sync_loop()
     queues = container.message_queues()
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     try:
         await _log_in(client, settings)
         await _set_up_encryption(container, settings)
         await sync_loop.first_sync()
         await _reconcile(container)
-        await _catch_up(container)
+        await catch_up(container)
         endpoint.ready = True
         log.info("ready", http_port=settings.http_port)
         await sync_loop.run(stop)
@@ -64,7 +64,7 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
         log.info("stopped")
 
 
-async def _clean_workspace(container: ApplicationContainer) -> None:
+async def clean_workspace(container: ApplicationContainer) -> None:
     """Removes temporary files of downloads a crash cut short; an uncleanable workspace does not stop the start."""
     try:
         removed = await container.workspace.workspace().remove_abandoned_writes()
@@ -85,7 +85,7 @@ async def _reconcile(container: ApplicationContainer) -> None:
         log.warning("reconciliation_findings", report=report.model_dump(mode="json"))
 
 
-async def _catch_up(container: ApplicationContainer) -> None:
+async def catch_up(container: ApplicationContainer) -> None:
     """Unanswered messages, from the inbox and from the rooms' timelines, go back into their rooms' queues."""
     queues = container.message_queues()
     pending = await container.find_unanswered().execute()
@@ -94,7 +94,7 @@ async def _catch_up(container: ApplicationContainer) -> None:
     log.info("catch_up_queued", pending=len(pending))
 
 
-def _stop_on_signals() -> asyncio.Event:
+def stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -104,7 +104,7 @@ def _stop_on_signals() -> asyncio.Event:
 
 async def reconcile_once(settings: Settings, agents: AgentRegistry, dry_run: bool) -> ReconciliationReportOut:
     """One full-state look at Matrix and one reconciliation, without touching the sync token or the inbox."""
-    await _migrate(settings)
+    await migrate(settings)
     container = build_container(settings, agents)
     # No crypto store: a second process on the running bot's store could spend its one-time keys.
     container.config.crypto_dir.from_value(None)
@@ -118,7 +118,7 @@ async def reconcile_once(settings: Settings, agents: AgentRegistry, dry_run: boo
         await container.persistence.engine().dispose()
 
 
-async def _migrate(settings: Settings) -> None:
+async def migrate(settings: Settings) -> None:
     """A corrupt or locked database stops the bot; it is never silently replaced by a new one."""
     try:
         await upgrade_database(settings.effective_database_url)

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     transcriber_url: str | None = None
     transcriber_model: str = "whisper-1"
     transcriber_api_key: SecretStr | None = None
+    # `sync`: one process reads `/sync`. `appservice`: the homeserver pushes transactions (docs/appservice.md).
+    mode: Literal["sync", "appservice"] = "sync"
+    # Appservice mode: the tokens of the registration (`surfaces registration`) and where transactions arrive.
+    as_token: SecretStr | None = None
+    hs_token: SecretStr | None = None
+    appservice_port: int = Field(default=8009, ge=0, le=65535)
+    # The one device every appservice request names, so the homeserver dedupes retried sends by txn id.
+    appservice_device_id: str = Field(default="SURFACESAS", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     @field_validator("homeserver_url")
     @classmethod
@@ -55,8 +63,26 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _needs_credentials(self) -> "Settings":
+        if self.mode == "appservice":
+            return self._appservice_ready()
         if self.access_token is None and self.password is None:
             raise ValueError("set SURFACES_ACCESS_TOKEN or SURFACES_PASSWORD")
+        return self
+
+    def _appservice_ready(self) -> "Settings":
+        if not (self.database_url or "").startswith("postgresql+asyncpg://"):
+            raise ValueError(
+                "SURFACES_MODE=appservice needs a PostgreSQL database: set SURFACES_DATABASE_URL=postgresql+asyncpg://..."
+            )
+        missing = [name for name, value in (("AS_TOKEN", self.as_token), ("HS_TOKEN", self.hs_token)) if not value]
+        if missing:
+            names = " and ".join(f"SURFACES_{name}" for name in missing)
+            raise ValueError(f"SURFACES_MODE=appservice needs {names} (printed by `surfaces registration`)")
+        if self.encryption:
+            raise ValueError(
+                "SURFACES_ENCRYPTION=true is not supported with SURFACES_MODE=appservice: the bot has no to-device "
+                "messages there (docs/appservice.md)"
+            )
         return self
 
     @property
@@ -80,5 +106,12 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
-        given = (self.access_token, self.password, self.pickle_key, self.transcriber_api_key)
-        return [s.get_secret_value() for s in given if s is not None]
+        values = (
+            self.access_token,
+            self.password,
+            self.pickle_key,
+            self.transcriber_api_key,
+            self.as_token,
+            self.hs_token,
+        )
+        return [s.get_secret_value() for s in values if s is not None]

@@ -7,6 +7,7 @@ from ports.snapshots import SnapshotRepository
 from ports.spaces import SpaceRepository
 from ports.staged_files import StagedFileRepository
 from ports.sync_state import SyncState
+from ports.transactions import TransactionLog
 from ports.transcripts import TranscriptRepository
 from ports.turns import LatestTurnRepository
 
@@ -22,6 +23,7 @@ class UnitOfWork(Protocol):
     transcripts: TranscriptRepository
     staged_files: StagedFileRepository
     turns: LatestTurnRepository
+    transactions: TransactionLog
 
     async def __aenter__(self) -> Self: ...
 

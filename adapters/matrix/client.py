@@ -12,7 +12,7 @@ from adapters.matrix import compiled_schemas
 from adapters.matrix.crypto_store import CryptoStoreDir
 
 
-class _AsyncClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
+class LeanAsyncClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
     """nio's client, parsing response bodies in less memory (docs/decisions.md).
 
     The largest body the bot ever reads is its full-state sync at start-up: 7 MB of JSON for 1,000 rooms,
@@ -49,7 +49,11 @@ def loads_sharing_strings(text: str) -> Any:
 
 
 def make_client(
-    homeserver_url: str, user_id: str, crypto_dir: Path | None = None, pickle_key: str | None = None
+    homeserver_url: str,
+    user_id: str,
+    crypto_dir: Path | None = None,
+    pickle_key: str | None = None,
+    client_class: type[AsyncClient] = LeanAsyncClient,
 ) -> AsyncClient:
     """The bot's client; with `crypto_dir` it can encrypt and decrypt (its olm store is loaded at login)."""
     compiled_schemas.install()
@@ -66,4 +70,4 @@ def make_client(
     )
     if store is not None:
         store.prepare()
-    return _AsyncClient(homeserver_url, user_id, store_path=str(store.path) if store else "", config=config)
+    return client_class(homeserver_url, user_id, store_path=str(store.path) if store else "", config=config)

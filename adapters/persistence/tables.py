@@ -96,6 +96,15 @@ class StagedFileRow(Base):
     timestamp_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class AppserviceTransactionRow(Base):
+    """A transaction the homeserver pushed (appservice mode), taken in; its events are in the inbox."""
+
+    __tablename__ = "appservice_transactions"
+
+    txn_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SyncStateRow(Base):
     __tablename__ = "sync_state"
 

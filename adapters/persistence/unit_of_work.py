@@ -11,6 +11,7 @@ from adapters.persistence.snapshots import SqlAlchemySnapshotRepository
 from adapters.persistence.spaces import SqlAlchemySpaceRepository
 from adapters.persistence.staged_files import SqlAlchemyStagedFileRepository
 from adapters.persistence.sync_state import SqlAlchemySyncState
+from adapters.persistence.transactions import SqlAlchemyTransactionLog
 from adapters.persistence.transcripts import SqlAlchemyTranscriptRepository
 from adapters.persistence.turns import SqlAlchemyLatestTurnRepository
 from ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -38,6 +39,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.transcripts = SqlAlchemyTranscriptRepository(session)
         self.staged_files = SqlAlchemyStagedFileRepository(session)
         self.turns = SqlAlchemyLatestTurnRepository(session)
+        self.transactions = SqlAlchemyTransactionLog(session)
         return self
 
     async def __aexit__(

@@ -19,6 +19,7 @@ from ports.snapshots import SnapshotRepository
 from ports.spaces import SpaceRepository
 from ports.staged_files import StagedFileRepository
 from ports.sync_state import SyncState
+from ports.transactions import TransactionLog
 from ports.transcripts import TranscriptEntry
 
 K = TypeVar("K")
@@ -44,6 +45,7 @@ class FakeStore:
     rooms: dict[RoomId, ChatRoom] = field(default_factory=dict)
     inbox: dict[EventId, FakeInboxEntry] = field(default_factory=dict)
     sync_token: str | None = None
+    transactions: set[str] = field(default_factory=set)
     snapshots: dict[tuple[UserId, str], Snapshot] = field(default_factory=dict)
     staged: dict[tuple[RoomId, EventId], StagedFile] = field(default_factory=dict)
     receipts: Iterator[int] = field(default_factory=itertools.count)
@@ -258,6 +260,25 @@ class FakeStagedFileRepository(StagedFileRepository):
     def discard(self) -> None:
         self._added.clear()
         self._removed.clear()
+
+
+class FakeTransactionLog(TransactionLog):
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self._staged: set[str] = set()
+
+    async def is_known(self, txn_id: str) -> bool:
+        return txn_id in self._store.transactions or txn_id in self._staged
+
+    async def record(self, txn_id: str) -> None:
+        self._staged.add(txn_id)
+
+    def apply(self) -> None:
+        self._store.transactions |= self._staged
+        self.discard()
+
+    def discard(self) -> None:
+        self._staged = set()
 
 
 class FakeSyncState(SyncState):

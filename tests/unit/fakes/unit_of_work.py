@@ -15,6 +15,7 @@ from tests.unit.fakes.repositories import (
     FakeStagedFileRepository,
     FakeStore,
     FakeSyncState,
+    FakeTransactionLog,
 )
 from tests.unit.fakes.transcripts import FakeTranscriptRepository
 from tests.unit.fakes.turns import FakeLatestTurnRepository
@@ -57,6 +58,8 @@ class FakeUnitOfWork(UnitOfWork):
         self._rooms = FakeRoomRepository(self.store)
         self._inbox = FakeInbox(self.store)
         self._sync_state = FakeSyncState(self.store)
+        self._transactions = FakeTransactionLog(self.store)
+        self.transactions = self._transactions
         self._snapshots = FakeSnapshotRepository(self.store)
         self._staged_files = FakeStagedFileRepository(self.store)
         self._transcripts = FakeTranscriptRepository(self.store)
@@ -97,6 +100,7 @@ class FakeUnitOfWork(UnitOfWork):
             self._rooms,
             self._inbox,
             self._sync_state,
+            self._transactions,
             self._snapshots,
             self._staged_files,
             self._transcripts,

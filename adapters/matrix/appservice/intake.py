@@ -1,0 +1,60 @@
+"""A pushed transaction taken in: its messages in the inbox and its id in the log, in one database transaction."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from adapters.matrix.appservice.transaction_mapping import map_transaction
+from adapters.matrix.room_queues import KeyedWorkQueues
+from domain.model.controls import Redaction
+from domain.model.ids import RoomId
+from domain.model.messages import Invitation, RoomEvent, RoomRenamed
+from ports.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class TransactionIntake:
+    """Commit first, hand out second: once `take_in` returns, the transaction is durable and may be acknowledged.
+
+    A failure raises before anything is acknowledged, so the homeserver sends the transaction again; the inbox
+    (keyed by event id) and the transaction log make the second delivery change nothing twice. A crash after
+    the commit loses no message: it waits undone in the inbox for the next start's catch-up.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        own_user_id: str,
+        messages: KeyedWorkQueues[RoomEvent],
+        accept_invitation: Callable[[Invitation], Awaitable[None]],
+    ) -> None:
+        self._uow = uow
+        self._own = own_user_id
+        self._messages = messages
+        self._invites: KeyedWorkQueues[Invitation] = KeyedWorkQueues(accept_invitation)
+        self._encrypted_logged: set[RoomId] = set()
+
+    async def take_in(self, txn_id: str, raw_events: list[Any]) -> None:
+        mapped = map_transaction(raw_events, self._own)
+        async with self._uow() as uow:
+            if await uow.transactions.is_known(txn_id):
+                log.info("transaction_replayed", extra={"txn_id": txn_id})
+                return
+            new = [e for e in mapped.events if isinstance(e, RoomRenamed | Redaction) or await uow.inbox.record(e)]
+            await uow.transactions.record(txn_id)
+            await uow.commit()
+        for room_id in mapped.encrypted_rooms:
+            self._note_encrypted(room_id)
+        for event in new:
+            self._messages.submit(event.room_id, event)
+        for invitation in mapped.invitations:
+            self._invites.submit(invitation.inviter, invitation)
+
+    async def shutdown(self, grace_seconds: float) -> None:
+        await self._invites.shutdown(grace_seconds)
+
+    def _note_encrypted(self, room_id: RoomId) -> None:
+        if room_id not in self._encrypted_logged:
+            self._encrypted_logged.add(room_id)
+            log.warning("encrypted_room_not_answered", extra={"room_id": room_id, "reason": "appservice mode"})
