@@ -7,12 +7,13 @@ in this mode (docs/appservice.md). Several replicas may run at once (docs/scalin
 """
 
 import asyncio
+import contextlib
 
 import structlog
 
 from adapters.matrix.appservice.client import AppserviceClient, ensure_device
 from bootstrap.agents_config import AgentRegistry
-from bootstrap.container import build_container
+from bootstrap.container import ApplicationContainer, build_container
 from bootstrap.errors import EXIT_HOMESERVER, StartupError
 from bootstrap.http_endpoint import HealthEndpoint
 from bootstrap.runtime import clean_workspace, migrate, stop_on_signals
@@ -20,6 +21,8 @@ from bootstrap.settings import Settings
 from ports.topology import ChatNetworkError
 
 log = structlog.get_logger(__name__)
+
+PRUNE_EVERY_S = 3600.0
 
 
 async def run_appservice(settings: Settings, agents: AgentRegistry) -> None:
@@ -41,11 +44,11 @@ async def run_appservice(settings: Settings, agents: AgentRegistry) -> None:
     await clean_workspace(container)
     client = container.matrix.client()
     server = container.appservice_server()
-    intake = container.intake()
     dispatch = container.lease_dispatch()
     notifications = container.inbox_notifications()
     stop = stop_on_signals()
     sweeping: asyncio.Task[None] | None = None
+    pruning: asyncio.Task[None] | None = None
     try:
         await _take_device(client, settings)
         log.info("reconciliation_skipped", reason="appservice mode: no full-state sync (docs/appservice.md)")
@@ -53,6 +56,7 @@ async def run_appservice(settings: Settings, agents: AgentRegistry) -> None:
         notifications.start()
         await dispatch.sweep()
         sweeping = asyncio.create_task(dispatch.run(), name="lease-sweep")
+        pruning = asyncio.create_task(_prune_hourly(container, stop), name="transaction-pruning")
         endpoint.ready = True
         log.info("ready", http_port=settings.http_port, appservice_port=settings.appservice_port)
         await stop.wait()
@@ -64,9 +68,10 @@ async def run_appservice(settings: Settings, agents: AgentRegistry) -> None:
         log.info("shutting_down", in_flight=dispatch.busy, leases=dispatch.held)
         # Releases every lease once the running answers are done: another replica takes the people over now.
         await dispatch.shutdown(settings.shutdown_grace_s)
-        if sweeping is not None:
-            await asyncio.gather(sweeping, return_exceptions=True)
-        await intake.shutdown(settings.shutdown_grace_s)
+        for task in (sweeping, pruning):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await client.close()
         await container.platform.routed().aclose()
         await container.persistence.engine().dispose()
@@ -84,3 +89,14 @@ async def _take_device(client: AppserviceClient, settings: Settings) -> None:
             EXIT_HOMESERVER,
         ) from error
     log.info("appservice_device_ready", device_id=settings.appservice_device_id)
+
+
+async def _prune_hourly(container: ApplicationContainer, stop: asyncio.Event) -> None:
+    pruning = container.persistence.transaction_pruning()
+    while not stop.is_set():
+        try:
+            await pruning.prune()
+        except Exception as error:  # the database away for a moment: next hour
+            log.warning("transaction_pruning_failed", error=str(error) or type(error).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PRUNE_EVERY_S)

@@ -23,6 +23,7 @@ from adapters.persistence.engine import make_engine, make_session_factory
 from adapters.persistence.fenced_inbox import FencedInboxFactory, WorkTickets
 from adapters.persistence.lease_notifications import PostgresInboxNotifications
 from adapters.persistence.leases import PostgresPersonLeases
+from adapters.persistence.transaction_pruning import TransactionPruning
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from adapters.platform.metered import MeteredPlatformClient
 from adapters.platform.retry_runner import TenacityRetryRunner
@@ -70,6 +71,7 @@ class PersistenceContainer(containers.DeclarativeContainer):
         ),
     )
     leases = providers.Singleton(PostgresPersonLeases, engine, config.replica_id, config.lease_s)
+    transaction_pruning = providers.Singleton(TransactionPruning, engine)
 
 
 class MatrixContainer(containers.DeclarativeContainer):
@@ -229,15 +231,14 @@ class ApplicationContainer(containers.DeclarativeContainer):
         persistence.leases,
         persistence.tickets,
         metrics.provided.counting.call(decrypting),
+        accept_invitation.provided.execute,
         preempt_answers,
         config.lease_s,
     )
     inbox_notifications = providers.Singleton(
         PostgresInboxNotifications, config.database_url, lease_dispatch.provided.nudged
     )
-    intake = providers.Singleton(
-        TransactionIntake, uow, config.user_id, lease_dispatch, accept_invitation.provided.execute
-    )
+    intake = providers.Singleton(TransactionIntake, uow, config.user_id, lease_dispatch)
     appservice_server = providers.Singleton(
         AppserviceServer, config.http_host, config.appservice_port, config.hs_token, intake
     )

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.inbox import inbox_item
 from adapters.persistence.tables import InboxRow
+from domain.model.ids import RoomId, UserId
+from domain.model.messages import Invitation
 from ports.inbox import InboxItem
 
 NOTIFY_CHANNEL: Final = "surfaces_inbox"
@@ -56,9 +58,11 @@ _RELEASE: Final = text(
 # a missed notification, a take-over. Bounded, so one sweep never reads the whole inbox.
 _CLAIMABLE: Final = text(
     """
-    SELECT DISTINCT i.sender FROM inbox i LEFT JOIN person_leases l ON l.person = i.sender
-    WHERE NOT i.done
-      AND (l.person IS NULL OR l.holder IS NULL OR l.expires_at < clock_timestamp() OR l.holder = :holder)
+    SELECT w.person FROM (
+        SELECT sender AS person FROM inbox WHERE NOT done
+        UNION SELECT inviter FROM pending_invitations
+    ) w LEFT JOIN person_leases l ON l.person = w.person
+    WHERE l.person IS NULL OR l.holder IS NULL OR l.expires_at < clock_timestamp() OR l.holder = :holder
     LIMIT :limit
     """
 )
@@ -69,6 +73,8 @@ _PENDING_OF: Final = text(
     ORDER BY timestamp_ms, received_at, event_id
     """
 )
+_INVITATIONS_OF: Final = text("SELECT room_id FROM pending_invitations WHERE inviter = :person ORDER BY received_at")
+_INVITATION_DONE: Final = text("DELETE FROM pending_invitations WHERE room_id = :room_id AND inviter = :person")
 _NOTIFY: Final = text("SELECT pg_notify(:channel, :payload)")
 
 
@@ -103,12 +109,22 @@ class PostgresPersonLeases:
     async def claimable(self, limit: int) -> list[str]:
         async with self._engine.connect() as connection:
             rows = await connection.execute(_CLAIMABLE, {"holder": self._holder, "limit": limit})
-        return [row.sender for row in rows]
+        return [row.person for row in rows]
 
     async def pending_of(self, person: str) -> list[InboxItem]:
         async with self._engine.connect() as connection:
             rows = await connection.execute(_PENDING_OF, {"person": person})
         return [inbox_item(InboxRow(**row._mapping)) for row in rows]
+
+    async def invitations_of(self, person: str) -> list[Invitation]:
+        """The person's invitations of the bot not acted on yet, oldest first."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(_INVITATIONS_OF, {"person": person})
+        return [Invitation(room_id=RoomId(row.room_id), inviter=UserId(person)) for row in rows]
+
+    async def invitation_done(self, invitation: Invitation) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(_INVITATION_DONE, {"room_id": invitation.room_id, "person": invitation.inviter})
 
     async def notify(self, people: Iterable[str]) -> None:
         """Wakes every replica listening (the holder of these people pumps their new messages)."""

@@ -2,21 +2,17 @@
 inbox refusing a "done" from a replica that no longer holds the lease."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.engine import make_engine, make_session_factory
+from adapters.persistence.engine import make_session_factory
 from adapters.persistence.fenced_inbox import FencedInboxFactory, LeaseLost, Ticket, WorkTickets
 from adapters.persistence.lease_notifications import PostgresInboxNotifications
 from adapters.persistence.leases import PostgresPersonLeases
-from adapters.persistence.migrate import upgrade_database
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText
-from tests.unit.persistence.conftest import EmptyDatabase
 
 ALICE, BOB = "@alice:example.org", "@bob:example.org"
 # Short enough to watch a lease lapse in a test, long enough that a busy machine does not lapse it by accident.
@@ -31,20 +27,6 @@ def message(event_id: str, sender: str = ALICE, timestamp_ms: int = 1_000) -> In
         body=f"question {event_id}",
         timestamp_ms=timestamp_ms,
     )
-
-
-@pytest_asyncio.fixture
-async def postgres_url(empty_database: EmptyDatabase) -> str:
-    url = await empty_database("postgres")
-    await upgrade_database(url)
-    return url
-
-
-@pytest_asyncio.fixture
-async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    made = make_engine(postgres_url)
-    yield made
-    await made.dispose()
 
 
 def replica(engine: AsyncEngine, name: str, ttl_s: float = TTL_S) -> PostgresPersonLeases:
