@@ -236,7 +236,10 @@ class ApplicationContainer(containers.DeclarativeContainer):
         config.lease_s,
     )
     inbox_notifications = providers.Singleton(
-        PostgresInboxNotifications, config.database_url, lease_dispatch.provided.nudged
+        PostgresInboxNotifications,
+        config.database_url,
+        lease_dispatch.provided.nudged,
+        lease_dispatch.provided.redacted,
     )
     intake = providers.Singleton(TransactionIntake, uow, config.user_id, lease_dispatch)
     appservice_server = providers.Singleton(

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.inbox import inbox_item
 from adapters.persistence.tables import InboxRow
-from domain.model.ids import RoomId, UserId
+from domain.model.controls import Redaction
+from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import Invitation
 from ports.inbox import InboxItem
 
@@ -78,6 +79,29 @@ _INVITATION_DONE: Final = text("DELETE FROM pending_invitations WHERE room_id = 
 _NOTIFY: Final = text("SELECT pg_notify(:channel, :payload)")
 
 
+def redaction_payload(redaction: Redaction) -> dict[str, str]:
+    return {
+        "event_id": redaction.event_id,
+        "room_id": redaction.room_id,
+        "sender": redaction.sender,
+        "redacts": redaction.redacts,
+    }
+
+
+def redaction_from(payload: object) -> Redaction | None:
+    if not isinstance(payload, dict) or not all(isinstance(payload.get(k), str) for k in _REDACTION_FIELDS):
+        return None
+    return Redaction(
+        event_id=EventId(payload["event_id"]),
+        room_id=RoomId(payload["room_id"]),
+        sender=UserId(payload["sender"]),
+        redacts=EventId(payload["redacts"]),
+    )
+
+
+_REDACTION_FIELDS: Final = ("event_id", "room_id", "sender", "redacts")
+
+
 class PostgresPersonLeases:
     """The lease table and the reads the dispatch needs, each on a pooled connection of its own."""
 
@@ -131,8 +155,14 @@ class PostgresPersonLeases:
         batch = sorted(set(people))
         async with self._engine.begin() as connection:
             for start in range(0, len(batch), _NOTIFY_BATCH):
-                payload = json.dumps(batch[start : start + _NOTIFY_BATCH])
+                payload = json.dumps({"people": batch[start : start + _NOTIFY_BATCH]})
                 await connection.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "payload": payload})
+
+    async def notify_redaction(self, redaction: Redaction) -> None:
+        """Hands a redaction to every replica: the one answering the redacted question stops that answer."""
+        payload = json.dumps({"redaction": redaction_payload(redaction)})
+        async with self._engine.begin() as connection:
+            await connection.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "payload": payload})
 
     def _params(self, **extra: str) -> dict[str, object]:
         return {"holder": self._holder, "ttl": self._ttl, **extra}

@@ -17,6 +17,7 @@ from typing import Final
 from adapters.matrix.room_queues import KeyedWorkQueues, is_transient
 from adapters.persistence.fenced_inbox import LeaseLost, Ticket, WorkTickets
 from adapters.persistence.leases import PostgresPersonLeases
+from domain.model.controls import Redaction
 from domain.model.ids import EventId
 from domain.model.messages import Invitation, RoomEvent
 from ports.inbox import InboxItem
@@ -82,8 +83,16 @@ class LeasedDispatch:
             self._spawn(self._pump(person))
 
     def run_here(self, event: RoomEvent) -> None:
-        """Events the inbox does not keep (renames, redactions) are handled by the replica that received them."""
+        """Events the inbox does not keep (renames, redactions) are handled by the replica that received them.
+        A redaction may stop an answer another replica is giving: that replica is handed it too."""
         self._queues.submit(event.room_id, event)
+        if isinstance(event, Redaction) and event.sender not in self._held:
+            self._spawn(self._leases.notify_redaction(event))
+
+    def redacted(self, redaction: Redaction) -> None:
+        """A redaction another replica received (a notification): a stop if this replica answers its sender."""
+        if redaction.sender in self._held:
+            self._queues.submit(redaction.room_id, redaction)
 
     async def run(self) -> None:
         """Sweeps until `shutdown`: renews leases, takes over orphaned people, lets idle people go."""

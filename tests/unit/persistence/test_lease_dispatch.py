@@ -16,6 +16,7 @@ from adapters.persistence.lease_notifications import PostgresInboxNotifications
 from adapters.persistence.leases import PostgresPersonLeases
 from adapters.persistence.migrate import upgrade_database
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from domain.model.controls import Redaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText, Invitation, RoomEvent
 from tests.unit.persistence.conftest import EmptyDatabase
@@ -33,6 +34,7 @@ class Replica:
     url: str
     answered: list[str]
     hold: asyncio.Event = field(default_factory=asyncio.Event)
+    preempted: list[RoomEvent] = field(default_factory=list)
     dispatch: LeasedDispatch = field(init=False)
     sweeping: asyncio.Task[None] = field(init=False)
     listening: PostgresInboxNotifications = field(init=False)
@@ -42,8 +44,10 @@ class Replica:
         tickets = WorkTickets(self.name)
         self._uow = SqlAlchemyUnitOfWorkFactory(make_session_factory(self.engine), FencedInboxFactory(tickets))
         leases = PostgresPersonLeases(self.engine, self.name, LEASE_S)
-        self.dispatch = LeasedDispatch(leases, tickets, self._answer, self._accept, None, LEASE_S, sweep_s=0.1)
-        self.listening = PostgresInboxNotifications(self.url, self.dispatch.nudged)
+        self.dispatch = LeasedDispatch(
+            leases, tickets, self._answer, self._accept, self.preempted.append, LEASE_S, sweep_s=0.1
+        )
+        self.listening = PostgresInboxNotifications(self.url, self.dispatch.nudged, self.dispatch.redacted)
 
     async def start(self) -> None:
         self.listening.start()
@@ -175,3 +179,19 @@ async def test_an_invitation_taken_in_before_a_crash_is_accepted_once_by_the_oth
     assert answered == [invitation.room_id]
     async with SqlAlchemyUnitOfWorkFactory(make_session_factory(engine))() as uow:
         assert await uow.transactions.invitations() == []  # acted on: no longer kept
+
+
+async def test_a_redaction_received_by_one_replica_stops_the_answer_the_other_is_giving(
+    two: tuple[Replica, Replica, list[str], AsyncEngine],
+) -> None:
+    a, b, _answered, engine = two
+    question = questions(1)[0]
+    a.hold.clear()  # a is in the middle of answering
+    await take_in(engine, a, [question])
+    await until(lambda: question in a.preempted)
+    redaction = Redaction(
+        event_id=EventId("$redaction"), room_id=question.room_id, sender=question.sender, redacts=question.event_id
+    )
+    b.dispatch.run_here(redaction)  # the load balancer gave the redaction to b
+    await until(lambda: redaction in a.preempted)
+    a.hold.set()

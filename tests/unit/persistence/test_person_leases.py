@@ -11,6 +11,7 @@ from adapters.persistence.fenced_inbox import FencedInboxFactory, LeaseLost, Tic
 from adapters.persistence.lease_notifications import PostgresInboxNotifications
 from adapters.persistence.leases import PostgresPersonLeases
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from domain.model.controls import Redaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText
 
@@ -119,5 +120,23 @@ async def test_a_notification_reaches_every_listening_replica(postgres_url: str,
             if heard:
                 break
         assert heard[0] == [ALICE, BOB]
+    finally:
+        await listening.stop()
+
+
+async def test_a_redaction_notification_carries_the_redaction(postgres_url: str, engine: AsyncEngine) -> None:
+    heard: list[Redaction] = []
+    redaction = Redaction(
+        event_id=EventId("$r"), room_id=RoomId("!chat:example.org"), sender=UserId(ALICE), redacts=EventId("$q")
+    )
+    listening = PostgresInboxNotifications(postgres_url, lambda _: None, heard.append)
+    listening.start()
+    try:
+        for _ in range(100):
+            await replica(engine, "b").notify_redaction(redaction)
+            await asyncio.sleep(0.05)
+            if heard:
+                break
+        assert heard[0] == redaction
     finally:
         await listening.stop()
