@@ -164,7 +164,7 @@ class LeasedDispatch:
             log.info("lease_taken", extra={"person": person, "generation": generation})
         read_from = self._tick()
         invitations = await self._leases.invitations_of(person)
-        pending = await self._leases.pending_of(person)
+        pending = await self._leases.pending_of(person, self._known(person))
         for invitation in invitations:
             if self._held.get(person) == generation and self._is_new(person, invitation.room_id, read_from):
                 self._queued.setdefault(person, set()).add(invitation.room_id)
@@ -180,6 +180,10 @@ class LeasedDispatch:
         self._idle_since.pop(person, None)
         self._settle(person)
         return True
+
+    def _known(self, person: str) -> set[str]:
+        """Handed out or finished here already: not read again (the rest of `_is_new`'s test)."""
+        return {*self._queued.get(person, ()), *self._finished.get(person, {})}
 
     def _is_new(self, person: str, key: str, read_from: int) -> bool:
         if key in self._queued.get(person, ()) or key in self._failed:
@@ -257,6 +261,7 @@ class LeasedDispatch:
     def _lose(self, person: str) -> None:
         # Its queued messages are skipped as they come up (`_run`); the new holder hands them out again.
         generation = self._held.pop(person, None)
+        self._finished.pop(person, None)  # finished under the lost lease need not mean done: read them again
         log.warning("lease_lost", extra={"person": person, "generation": generation})
 
     async def _release_idle(self) -> None:
