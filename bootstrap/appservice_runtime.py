@@ -13,10 +13,10 @@ import structlog
 
 from adapters.matrix.appservice.client import AppserviceClient, ensure_device
 from bootstrap.agents_config import AgentRegistry
-from bootstrap.container import ApplicationContainer, build_container
+from bootstrap.container import ApplicationContainer
 from bootstrap.errors import EXIT_HOMESERVER, StartupError
 from bootstrap.http_endpoint import HealthEndpoint
-from bootstrap.runtime import clean_workspace, migrate, stop_on_signals
+from bootstrap.runtime import bot_process, stop_on_signals
 from bootstrap.settings import Settings
 from ports.topology import ChatNetworkError
 
@@ -33,30 +33,24 @@ async def run_appservice(settings: Settings, agents: AgentRegistry) -> None:
         user_id=settings.user_id,
         replica_id=settings.replica_id,
     )
-    await migrate(settings)
-    log.info("migrations_done")
-    container = build_container(settings, agents)
-    metrics = container.metrics()
-    endpoint = HealthEndpoint(
-        settings.http_host, settings.http_port, metrics.registry, metrics.rooms_refresher(container.uow())
-    )
-    await endpoint.start()
-    await clean_workspace(container)
-    client = container.matrix.client()
+    async with bot_process(settings, agents) as (container, endpoint):
+        await _serve(container, endpoint, settings)
+
+
+async def _serve(container: ApplicationContainer, endpoint: HealthEndpoint, settings: Settings) -> None:
     server = container.appservice_server()
     dispatch = container.lease_dispatch()
     notifications = container.inbox_notifications()
     stop = stop_on_signals()
-    sweeping: asyncio.Task[None] | None = None
-    pruning: asyncio.Task[None] | None = None
+    background: list[asyncio.Task[None]] = []
     try:
-        await _take_device(client, settings)
+        await _take_device(container.matrix.client(), settings)
         log.info("reconciliation_skipped", reason="appservice mode: no full-state sync (docs/appservice.md)")
         await server.start()
         notifications.start()
         await dispatch.sweep()
-        sweeping = asyncio.create_task(dispatch.run(), name="lease-sweep")
-        pruning = asyncio.create_task(_prune_hourly(container, stop), name="transaction-pruning")
+        background.append(asyncio.create_task(dispatch.run(), name="lease-sweep"))
+        background.append(asyncio.create_task(_prune_hourly(container, stop), name="housekeeping"))
         endpoint.ready = True
         log.info("ready", http_port=settings.http_port, appservice_port=settings.appservice_port)
         await stop.wait()
@@ -68,15 +62,9 @@ async def run_appservice(settings: Settings, agents: AgentRegistry) -> None:
         log.info("shutting_down", in_flight=dispatch.busy, leases=dispatch.held)
         # Releases every lease once the running answers are done: another replica takes the people over now.
         await dispatch.shutdown(settings.shutdown_grace_s)
-        for task in (sweeping, pruning):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        await client.close()
-        await container.platform.routed().aclose()
-        await container.persistence.engine().dispose()
-        await endpoint.stop()
-        log.info("stopped")
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
 
 
 async def _take_device(client: AppserviceClient, settings: Settings) -> None:

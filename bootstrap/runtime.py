@@ -1,8 +1,10 @@
 """Start-up and shutdown order of the bot, each step logged (SPEC §4)."""
 
 import asyncio
+import contextlib
 import signal
 import time
+from collections.abc import AsyncIterator
 
 import structlog
 from nio import AsyncClient
@@ -28,6 +30,35 @@ log = structlog.get_logger(__name__)
 async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     """settings → migrations → login → initial sync → catch-up → live processing → ready; SIGTERM stops it."""
     log.info("settings_loaded", homeserver=settings.homeserver_url, user_id=settings.user_id)
+    async with bot_process(settings, agents) as (container, endpoint):
+        client = container.matrix.client()
+        sync_loop = container.sync_loop()
+        queues = container.message_queues()
+        stop = stop_on_signals()
+        try:
+            await _log_in(client, settings)
+            await _set_up_encryption(container, settings)
+            await sync_loop.first_sync()
+            await _reconcile(container)
+            await catch_up(container)
+            endpoint.ready = True
+            log.info("ready", http_port=settings.http_port)
+            await sync_loop.run(stop)
+        except AccessTokenRejected as error:
+            raise StartupError(f"{error}; log in again (new token or password)", EXIT_HOMESERVER) from error
+        finally:
+            endpoint.ready = False
+            log.info("shutting_down", in_flight=queues.busy)
+            await queues.shutdown(settings.shutdown_grace_s)
+            await sync_loop.shutdown(settings.shutdown_grace_s)
+
+
+@contextlib.asynccontextmanager
+async def bot_process(
+    settings: Settings, agents: AgentRegistry
+) -> AsyncIterator[tuple[ApplicationContainer, HealthEndpoint]]:
+    """What both transports start first and stop last: migrations, the container, the health endpoint (not ready
+    yet), a clean workspace; then the Matrix client, the agents' connections and the database closed."""
     await migrate(settings)
     log.info("migrations_done")
     container = build_container(settings, agents)
@@ -37,27 +68,11 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     )
     await endpoint.start()
     await clean_workspace(container)
-    client = container.matrix.client()
-    sync_loop = container.sync_loop()
-    queues = container.message_queues()
-    stop = stop_on_signals()
     try:
-        await _log_in(client, settings)
-        await _set_up_encryption(container, settings)
-        await sync_loop.first_sync()
-        await _reconcile(container)
-        await catch_up(container)
-        endpoint.ready = True
-        log.info("ready", http_port=settings.http_port)
-        await sync_loop.run(stop)
-    except AccessTokenRejected as error:
-        raise StartupError(f"{error}; log in again (new token or password)", EXIT_HOMESERVER) from error
+        yield container, endpoint
     finally:
         endpoint.ready = False
-        log.info("shutting_down", in_flight=queues.busy)
-        await queues.shutdown(settings.shutdown_grace_s)
-        await sync_loop.shutdown(settings.shutdown_grace_s)
-        await client.close()
+        await container.matrix.client().close()
         await container.platform.routed().aclose()
         await container.persistence.engine().dispose()
         await endpoint.stop()
