@@ -61,7 +61,7 @@ class BackgroundReconciliation:
         self._run_pass = run_pass
         self._interval_s = interval_s
         self._lease_s = lease_s
-        self._retry_s = min(retry_s, interval_s)  # 0: never runs
+        self._retry_s = min(retry_s, interval_s)  # a retry never waits longer than a period
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
