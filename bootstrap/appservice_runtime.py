@@ -2,8 +2,9 @@
 
 settings → migrations → the as token checked and the bot's device made once → the transaction endpoint →
 the first lease sweep (this replica's catch-up: people whose messages wait with no live lease) → ready. There is
-no full-state sync, so readiness does not grow with the number of rooms; reconciliation is not run at start-up
-in this mode (docs/appservice.md). Several replicas may run at once (docs/scaling.md).
+no full-state sync, so readiness does not grow with the number of rooms; reconciliation and the timeline catch-up
+run in the background after ready, on one replica at a time (docs/appservice.md). Several replicas may run at once
+(docs/scaling.md).
 """
 
 import asyncio
@@ -13,6 +14,7 @@ import structlog
 
 from adapters.matrix.appservice.client import AppserviceClient, ensure_device
 from bootstrap.agents_config import AgentRegistry
+from bootstrap.appservice_reconciliation import background_reconciliation
 from bootstrap.container import ApplicationContainer
 from bootstrap.errors import EXIT_HOMESERVER, StartupError
 from bootstrap.http_endpoint import HealthEndpoint
@@ -43,9 +45,9 @@ async def _serve(container: ApplicationContainer, endpoint: HealthEndpoint, sett
     notifications = container.inbox_notifications()
     stop = stop_on_signals()
     background: list[asyncio.Task[None]] = []
+    reconciling = background_reconciliation(container, settings)
     try:
         await _take_device(container.matrix.client(), settings)
-        log.info("reconciliation_skipped", reason="appservice mode: no full-state sync (docs/appservice.md)")
         await server.start()
         notifications.start()
         await dispatch.sweep()
@@ -53,9 +55,11 @@ async def _serve(container: ApplicationContainer, endpoint: HealthEndpoint, sett
         background.append(asyncio.create_task(_prune_hourly(container, stop), name="housekeeping"))
         endpoint.ready = True
         log.info("ready", http_port=settings.http_port, appservice_port=settings.appservice_port)
+        reconciling.start()  # background work: never before `/ready`, never holding it back
         await stop.wait()
     finally:
         endpoint.ready = False
+        await reconciling.stop()
         # Transactions not acknowledged by now are sent again by the homeserver, to this process or another.
         await server.stop()
         await notifications.stop()

@@ -7,6 +7,7 @@ from dependency_injector import containers, providers
 from adapters.matrix.appservice.client import make_appservice_client
 from adapters.matrix.appservice.intake import TransactionIntake
 from adapters.matrix.appservice.lease_dispatch import LeasedDispatch
+from adapters.matrix.appservice.room_state_reader import AppserviceRoomStateReader
 from adapters.matrix.appservice.server import AppserviceServer
 from adapters.matrix.client import make_client
 from adapters.matrix.decryption import DecryptingHandler
@@ -91,6 +92,14 @@ class MatrixContainer(containers.DeclarativeContainer):
     sender = providers.Singleton(NioMessageSender, client, encryption)
     media = providers.Singleton(NioMediaStore, client, encryption)
     view = providers.Singleton(NioTopologyView)
+    # What reconciliation and the catch-up read: the sync's view, or (appservice mode) the rooms read one by one.
+    reader = providers.Selector(
+        config.mode,
+        sync=view,
+        appservice=providers.Singleton(
+            AppserviceRoomStateReader, client, config.sync_timeline_limit, config.reconcile_rooms_per_s
+        ),
+    )
     receipts = providers.Singleton(NioReadReceipts, client)
 
 
@@ -245,8 +254,8 @@ class ApplicationContainer(containers.DeclarativeContainer):
     appservice_server = providers.Singleton(
         AppserviceServer, config.http_host, config.appservice_port, config.hs_token, intake
     )
-    reconcile = providers.Singleton(ReconcileTopology, uow, matrix.view, matrix.topology)
-    find_unanswered = providers.Singleton(FindUnanswered, uow, matrix.view)
+    reconcile = providers.Singleton(ReconcileTopology, uow, matrix.reader, matrix.topology)
+    find_unanswered = providers.Singleton(FindUnanswered, uow, matrix.reader)
 
 
 def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationContainer:
@@ -281,6 +290,7 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "appservice_port": settings.appservice_port,
             "lease_s": settings.lease_s,
             "replica_id": settings.replica_id,
+            "reconcile_rooms_per_s": settings.reconcile_rooms_per_s,
         }
     )
     return container

@@ -10,6 +10,7 @@ import structlog
 from nio import AsyncClient
 from sqlalchemy.exc import DBAPIError
 
+from adapters.matrix.appservice.client import check_as_token
 from adapters.matrix.cross_signing import CrossSigning, CrossSigningKeys
 from adapters.matrix.crypto_store import CryptoStoreDir
 from adapters.matrix.session import SessionFile, log_in
@@ -91,7 +92,11 @@ async def clean_workspace(container: ApplicationContainer) -> None:
 
 
 async def _reconcile(container: ApplicationContainer) -> None:
-    started = time.monotonic()
+    await reconcile_and_log(container, time.monotonic())
+
+
+async def reconcile_and_log(container: ApplicationContainer, started: float) -> None:
+    """One reconciliation, its summary logged (`reconciled`) and its time since `started` measured."""
     report = ReconciliationReportOut.from_domain(await container.reconcile().execute())
     seconds = time.monotonic() - started
     container.metrics().reconciliation_seconds.observe(seconds)
@@ -118,15 +123,22 @@ def stop_on_signals() -> asyncio.Event:
 
 
 async def reconcile_once(settings: Settings, agents: AgentRegistry, dry_run: bool) -> ReconciliationReportOut:
-    """One full-state look at Matrix and one reconciliation, without touching the sync token or the inbox."""
+    """One full look at Matrix and one reconciliation, without touching the sync token or the inbox.
+
+    Sync mode looks with a full-state sync; appservice mode reads the joined rooms one by one, as its background
+    reconciliation does (it never calls `/sync`)."""
     await migrate(settings)
     container = build_container(settings, agents)
     # No crypto store: a second process on the running bot's store could spend its one-time keys.
     container.config.crypto_dir.from_value(None)
     client = container.matrix.client()
     try:
-        await _log_in(client, settings, encrypted=False)
-        await container.sync_loop().observe()
+        if settings.mode == "appservice":
+            await _check_as_token(client, settings)
+            await container.matrix.reader().refresh()  # the rooms one by one, at SURFACES_RECONCILE_ROOMS_PER_S
+        else:
+            await _log_in(client, settings, encrypted=False)
+            await container.sync_loop().observe()
         return ReconciliationReportOut.from_domain(await container.reconcile().execute(dry_run=dry_run))
     finally:
         await client.close()
@@ -155,6 +167,16 @@ async def _log_in(client: AsyncClient, settings: Settings, encrypted: bool = Tru
     except ChatNetworkError as error:
         raise StartupError(f"cannot log in to {settings.homeserver_url}: {error}", EXIT_HOMESERVER) from error
     log.info("login_done", device_id=client.device_id)
+
+
+async def _check_as_token(client: AsyncClient, settings: Settings) -> None:
+    # No device is made: a dry run writes nothing, and reads need only the bot's user id.
+    try:
+        await check_as_token(client)
+    except ChatNetworkError as error:
+        raise StartupError(
+            f"the homeserver at {settings.homeserver_url} refuses the as token: {error}", EXIT_HOMESERVER
+        ) from error
 
 
 async def _set_up_encryption(container: ApplicationContainer, settings: Settings) -> None:

@@ -42,6 +42,28 @@ _ACQUIRE: Final = text(
     RETURNING generation
     """
 )
+# A job's lease (background reconciliation), held for a run and released when it is done: taken like a person's,
+# except that a released one is taken only once it has been free for :idle (a run finished that long ago). So
+# replicas on their own timers run the job once per period between them, not once each.
+_ACQUIRE_IDLE: Final = text(
+    """
+    INSERT INTO person_leases (person, holder, generation, expires_at)
+    VALUES (:person, :holder, 1, clock_timestamp() + :ttl)
+    ON CONFLICT (person) DO UPDATE
+        SET holder = excluded.holder, generation = person_leases.generation + 1, expires_at = excluded.expires_at
+        WHERE (person_leases.holder IS NULL AND person_leases.expires_at <= clock_timestamp() - CAST(:idle AS interval))
+           OR person_leases.holder = excluded.holder
+           OR (person_leases.holder IS NOT NULL AND person_leases.expires_at < clock_timestamp())
+    RETURNING generation
+    """
+)
+# Released as if free forever: a run that did not finish does not count as one, the next replica to look runs it.
+_ABANDON: Final = text(
+    """
+    UPDATE person_leases SET holder = NULL, expires_at = '-infinity'
+    WHERE person = :person AND holder = :holder AND generation = :generation
+    """
+)
 _RENEW: Final = text(
     """
     UPDATE person_leases SET expires_at = clock_timestamp() + :ttl
@@ -131,6 +153,18 @@ class PostgresPersonLeases:
     async def release(self, person: str, generation: int) -> None:
         async with self._engine.begin() as connection:
             await connection.execute(_RELEASE, {"person": person, "holder": self._holder, "generation": generation})
+
+    async def acquire_idle(self, key: str, idle_s: float) -> int | None:
+        """`acquire` for a job: a released lease is taken only when it was released at least `idle_s` ago."""
+        params = self._params(person=key) | {"idle": timedelta(seconds=idle_s)}
+        async with self._engine.begin() as connection:
+            row = (await connection.execute(_ACQUIRE_IDLE, params)).first()
+        return None if row is None else int(row.generation)
+
+    async def abandon(self, key: str, generation: int) -> None:
+        """`release` for a job that did not finish: the lease is free at once for `acquire_idle` of any period."""
+        async with self._engine.begin() as connection:
+            await connection.execute(_ABANDON, {"person": key, "holder": self._holder, "generation": generation})
 
     async def claimable(self, limit: int) -> list[str]:
         async with self._engine.connect() as connection:

@@ -140,3 +140,29 @@ async def test_a_redaction_notification_carries_the_redaction(postgres_url: str,
         assert heard[0] == redaction
     finally:
         await listening.stop()
+
+
+JOB = "!reconciliation"
+
+
+async def test_a_job_lease_released_as_done_is_not_taken_again_within_the_idle_period(engine: AsyncEngine) -> None:
+    a, b = replica(engine, "a", ttl_s=60), replica(engine, "b", ttl_s=60)
+    assert await a.acquire_idle(JOB, 0) == 1
+    assert await b.acquire_idle(JOB, 0) is None  # running on a
+    await a.release(JOB, 1)
+    assert await b.acquire_idle(JOB, 3600) is None  # done on a moments ago: b's periodic pass skips
+    assert await b.acquire_idle(JOB, 0) == 2  # b's pass after its own start runs
+
+
+async def test_an_abandoned_job_lease_is_taken_at_once_whatever_the_idle_period(engine: AsyncEngine) -> None:
+    a, b = replica(engine, "a", ttl_s=60), replica(engine, "b", ttl_s=60)
+    assert await a.acquire_idle(JOB, 0) == 1
+    await a.abandon(JOB, 1)
+    assert await b.acquire_idle(JOB, 3600) == 2
+
+
+async def test_a_job_lease_whose_holder_died_is_taken_over_once_it_lapses(engine: AsyncEngine) -> None:
+    a, b = replica(engine, "a"), replica(engine, "b")
+    assert await a.acquire_idle(JOB, 0) == 1
+    await asyncio.sleep(TTL_S + 0.3)
+    assert await b.acquire_idle(JOB, 3600) == 2
