@@ -6,6 +6,7 @@ from dependency_injector import containers, providers
 
 from adapters.matrix.appservice.client import make_appservice_client
 from adapters.matrix.appservice.intake import TransactionIntake
+from adapters.matrix.appservice.lease_dispatch import LeasedDispatch
 from adapters.matrix.appservice.server import AppserviceServer
 from adapters.matrix.client import make_client
 from adapters.matrix.decryption import DecryptingHandler
@@ -19,6 +20,9 @@ from adapters.matrix.state_view import NioTopologyView
 from adapters.matrix.sync_loop import MatrixSyncLoop
 from adapters.matrix.topology import NioChatTopology
 from adapters.persistence.engine import make_engine, make_session_factory
+from adapters.persistence.fenced_inbox import FencedInboxFactory, WorkTickets
+from adapters.persistence.lease_notifications import PostgresInboxNotifications
+from adapters.persistence.leases import PostgresPersonLeases
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from adapters.platform.metered import MeteredPlatformClient
 from adapters.platform.retry_runner import TenacityRetryRunner
@@ -56,7 +60,16 @@ class PersistenceContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
     engine = providers.Singleton(make_engine, url=config.database_url)
     session_factory = providers.Singleton(make_session_factory, engine)
-    uow = providers.Singleton(SqlAlchemyUnitOfWorkFactory, session_factory)
+    # Appservice mode: a message is marked done only under the lease it was handed out with (several replicas).
+    tickets = providers.Singleton(WorkTickets, config.replica_id)
+    uow = providers.Selector(
+        config.mode,
+        sync=providers.Singleton(SqlAlchemyUnitOfWorkFactory, session_factory),
+        appservice=providers.Singleton(
+            SqlAlchemyUnitOfWorkFactory, session_factory, providers.Singleton(FencedInboxFactory, tickets)
+        ),
+    )
+    leases = providers.Singleton(PostgresPersonLeases, engine, config.replica_id, config.lease_s)
 
 
 class MatrixContainer(containers.DeclarativeContainer):
@@ -194,10 +207,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
         uow,
         config.room_key_wait_s,
     )
+    preempt_answers = providers.Singleton(PreemptAnswers, in_flight)
     message_queues = providers.Singleton(
-        KeyedWorkQueues[RoomEvent],
-        metrics.provided.counting.call(decrypting),
-        preempt=providers.Singleton(PreemptAnswers, in_flight),
+        KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(decrypting), preempt=preempt_answers
     )
     sync_loop = providers.Singleton(
         MatrixSyncLoop,
@@ -210,9 +222,21 @@ class ApplicationContainer(containers.DeclarativeContainer):
         on_error=metrics.provided.sync_error,
         keys=matrix.keys,
     )
-    # Appservice mode: transactions pushed by the homeserver feed the same inbox and room queues.
+    # Appservice mode: transactions pushed by the homeserver feed the same inbox; a person's messages reach
+    # the room queues of the one replica holding their lease.
+    lease_dispatch = providers.Singleton(
+        LeasedDispatch,
+        persistence.leases,
+        persistence.tickets,
+        metrics.provided.counting.call(decrypting),
+        preempt_answers,
+        config.lease_s,
+    )
+    inbox_notifications = providers.Singleton(
+        PostgresInboxNotifications, config.database_url, lease_dispatch.provided.nudged
+    )
     intake = providers.Singleton(
-        TransactionIntake, uow, config.user_id, message_queues, accept_invitation.provided.execute
+        TransactionIntake, uow, config.user_id, lease_dispatch, accept_invitation.provided.execute
     )
     appservice_server = providers.Singleton(
         AppserviceServer, config.http_host, config.appservice_port, config.hs_token, intake
@@ -251,6 +275,8 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "hs_token": settings.hs_token.get_secret_value() if settings.hs_token else None,
             "http_host": settings.http_host,
             "appservice_port": settings.appservice_port,
+            "lease_s": settings.lease_s,
+            "replica_id": settings.replica_id,
         }
     )
     return container

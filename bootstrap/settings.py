@@ -1,5 +1,7 @@
 """The bot's configuration: `SURFACES_*` environment variables, also read from `.env`."""
 
+import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +55,12 @@ class Settings(BaseSettings):
     appservice_port: int = Field(default=8009, ge=0, le=65535)
     # The one device every appservice request names, so the homeserver dedupes retried sends by txn id.
     appservice_device_id: str = Field(default="SURFACESAS", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # Appservice mode, several replicas: a person's lease lapses this long after its holder stops renewing it
+    # (a crash); then another replica answers them (docs/scaling.md).
+    lease_s: float = Field(default=10.0, ge=1, le=600)
+    # Names this process in the lease table; unique per live replica. Default: host name and process id, so a
+    # replica restarted in the same container takes its own leases back at once.
+    replica_id: str = Field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}", max_length=255)
 
     @field_validator("homeserver_url")
     @classmethod

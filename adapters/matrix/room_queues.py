@@ -73,7 +73,7 @@ class KeyedWorkQueues(Generic[T]):
                 await self._handler(item)
                 return
             except Exception as error:
-                if not _transient(error):
+                if not is_transient(error):
                     # A bug or a refusal: one bad message must not stop its room. It stays undone in
                     # the inbox and is picked up again at the next start.
                     log.exception("work_item_failed", extra={"key": key})
@@ -107,5 +107,6 @@ class KeyedWorkQueues(Generic[T]):
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _transient(error: Exception) -> bool:
+def is_transient(error: Exception) -> bool:
+    """Worth retrying: the homeserver unreachable or a proxy in front of it unavailable."""
     return isinstance(error, UNREACHABLE) or (isinstance(error, MatrixRequestError) and error.homeserver_unavailable)

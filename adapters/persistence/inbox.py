@@ -66,7 +66,7 @@ class SqlAlchemyInbox(Inbox):
         if room_id is not None:
             query = query.where(InboxRow.room_id == room_id)
         query = query.order_by(InboxRow.timestamp_ms, InboxRow.received_at, InboxRow.event_id)
-        return [_to_domain(row) for row in await self._session.scalars(query)]
+        return [inbox_item(row) for row in await self._session.scalars(query)]
 
     async def _record_in_savepoint(self, values: dict[str, object]) -> bool:
         # Portable fallback for dialects without ON CONFLICT: the savepoint confines the
@@ -140,7 +140,8 @@ def _kind_and_payload(message: InboxItem) -> dict[str, Any]:
     return {"kind": FILE, "payload": json.dumps(details)}
 
 
-def _to_domain(row: InboxRow) -> InboxItem:
+def inbox_item(row: InboxRow) -> InboxItem:
+    """The domain value of an inbox row (also read by the lease dispatch of appservice mode)."""
     if row.kind in CONTROL_KINDS:
         return control_from_row(row.kind, row.payload, row)
     event_id, room_id, sender = EventId(row.event_id), RoomId(row.room_id), UserId(row.sender)

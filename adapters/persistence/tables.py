@@ -4,7 +4,7 @@ to the domain dataclasses."""
 from datetime import datetime
 from typing import Final, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, Table, Text, false
+from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String, Table, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Matrix ids (user, room, event) are at most 255 bytes by the spec.
@@ -80,6 +80,11 @@ class InboxRow(Base):
     kind: Mapped[str] = mapped_column(String(16), server_default="text")
     payload: Mapped[str | None] = mapped_column(Text)
 
+    # Undone rows by sender: whose messages wait (the lease sweep of appservice mode); done rows are left out.
+    __table_args__ = (
+        Index("ix_inbox_pending_sender", "sender", postgresql_where=text("NOT done"), sqlite_where=text("NOT done")),
+    )
+
 
 class StagedFileRow(Base):
     """A file received in a room without a caption, waiting for the room's next text message."""
@@ -102,7 +107,21 @@ class AppserviceTransactionRow(Base):
     __tablename__ = "appservice_transactions"
 
     txn_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PersonLeaseRow(Base):
+    """Which replica works on a person's messages (appservice mode), until when, under which fencing generation.
+
+    The row outlives its holder (holder NULL once released) so the generation only ever grows.
+    """
+
+    __tablename__ = "person_leases"
+
+    person: Mapped[str] = mapped_column(MATRIX_ID, primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    generation: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SyncStateRow(Base):
@@ -142,3 +161,4 @@ INBOX: Final = cast(Table, InboxRow.__table__)
 ROOMS: Final = cast(Table, RoomRow.__table__)
 STAGED_FILES: Final = cast(Table, StagedFileRow.__table__)
 SYNC_STATE: Final = cast(Table, SyncStateRow.__table__)
+PERSON_LEASES: Final = cast(Table, PersonLeaseRow.__table__)

@@ -1,5 +1,6 @@
 """One database transaction per `async with`, holding the repositories of that transaction."""
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -16,13 +17,19 @@ from adapters.persistence.transcripts import SqlAlchemyTranscriptRepository
 from adapters.persistence.turns import SqlAlchemyLatestTurnRepository
 from ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
+# The inbox repository for a session: the plain one, or appservice mode's fenced one (fenced_inbox.py).
+InboxFactory = Callable[[AsyncSession], SqlAlchemyInbox]
+
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """`UnitOfWork` with a fresh `AsyncSession` per `async with`; leaving the block rolls back
     whatever was not committed, also when an exception escapes."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], inbox: InboxFactory = SqlAlchemyInbox
+    ) -> None:
         self._session_factory = session_factory
+        self._make_inbox = inbox
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -33,7 +40,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._session = session
         self.spaces = SqlAlchemySpaceRepository(session)
         self.rooms = SqlAlchemyRoomRepository(session)
-        self.inbox = SqlAlchemyInbox(session)
+        self.inbox = self._make_inbox(session)
         self.sync_state = SqlAlchemySyncState(session)
         self.snapshots = SqlAlchemySnapshotRepository(session)
         self.transcripts = SqlAlchemyTranscriptRepository(session)
@@ -68,8 +75,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 class SqlAlchemyUnitOfWorkFactory(UnitOfWorkFactory):
     """`UnitOfWorkFactory` for the composition root: one new unit of work per call."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], inbox: InboxFactory = SqlAlchemyInbox
+    ) -> None:
         self._session_factory = session_factory
+        self._inbox = inbox
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self._session_factory)
+        return SqlAlchemyUnitOfWork(self._session_factory, self._inbox)

@@ -1,8 +1,8 @@
 """A pushed transaction taken in: its messages in the inbox and its id in the log, in one database transaction."""
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from adapters.matrix.appservice.transaction_mapping import map_transaction
 from adapters.matrix.room_queues import KeyedWorkQueues
@@ -14,24 +14,36 @@ from ports.unit_of_work import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 
+class WorkDispatch(Protocol):
+    """Where taken-in events go: the lease dispatch (lease_dispatch.py), so that one replica answers a person."""
+
+    def recorded(self, people: Iterable[str]) -> None:
+        """These people have new messages committed to the inbox."""
+        ...
+
+    def run_here(self, event: RoomEvent) -> None:
+        """An event the inbox does not keep (a rename, a redaction), handled by this replica."""
+        ...
+
+
 class TransactionIntake:
     """Commit first, hand out second: once `take_in` returns, the transaction is durable and may be acknowledged.
 
     A failure raises before anything is acknowledged, so the homeserver sends the transaction again; the inbox
     (keyed by event id) and the transaction log make the second delivery change nothing twice. A crash after
-    the commit loses no message: it waits undone in the inbox for the next start's catch-up.
+    the commit loses no message: it waits undone in the inbox for a replica's lease sweep.
     """
 
     def __init__(
         self,
         uow: UnitOfWorkFactory,
         own_user_id: str,
-        messages: KeyedWorkQueues[RoomEvent],
+        dispatch: WorkDispatch,
         accept_invitation: Callable[[Invitation], Awaitable[None]],
     ) -> None:
         self._uow = uow
         self._own = own_user_id
-        self._messages = messages
+        self._dispatch = dispatch
         self._invites: KeyedWorkQueues[Invitation] = KeyedWorkQueues(accept_invitation)
         self._encrypted_logged: set[RoomId] = set()
 
@@ -47,7 +59,9 @@ class TransactionIntake:
         for room_id in mapped.encrypted_rooms:
             self._note_encrypted(room_id)
         for event in new:
-            self._messages.submit(event.room_id, event)
+            if isinstance(event, RoomRenamed | Redaction):
+                self._dispatch.run_here(event)
+        self._dispatch.recorded(e.sender for e in new if not isinstance(e, RoomRenamed | Redaction))
         for invitation in mapped.invitations:
             self._invites.submit(invitation.inviter, invitation)
 

@@ -2,7 +2,7 @@
 200 only once the transaction is committed, a replay acknowledged without re-processing, a failure never 200."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,33 @@ class FailingCommitUnitOfWorkFactory:
         return uow
 
 
+class LocalDispatch:
+    """Stands in for the lease dispatch of one replica: recorded messages go to the room queues in inbox order."""
+
+    def __init__(self, uow: UnitOfWorkFactory, queues: KeyedWorkQueues[RoomEvent]) -> None:
+        self._uow = uow
+        self._queues = queues
+        self._handed_out: set[str] = set()
+        self._pumps: set[asyncio.Task[None]] = set()
+
+    def recorded(self, people: Iterable[str]) -> None:
+        if list(people):
+            pump = asyncio.ensure_future(self._pump())
+            self._pumps.add(pump)
+            pump.add_done_callback(self._pumps.discard)
+
+    def run_here(self, event: RoomEvent) -> None:
+        self._queues.submit(event.room_id, event)
+
+    async def _pump(self) -> None:
+        async with self._uow() as uow:
+            pending = await uow.inbox.pending()
+        for message in pending:
+            if message.event_id not in self._handed_out:
+                self._handed_out.add(message.event_id)
+                self._queues.submit(message.room_id, message)
+
+
 @dataclass
 class Bot:
     """The endpoint and what reached the room queues and the invite handler, each seen with a fresh unit of work."""
@@ -98,7 +125,7 @@ async def make_bot(uow: UnitOfWorkFactory, intake_uow: UnitOfWorkFactory | None 
         bot.invitations.append(invitation)
 
     queues: KeyedWorkQueues[RoomEvent] = KeyedWorkQueues(handle)
-    intake = TransactionIntake(intake_uow or uow, BOT, queues, accept)
+    intake = TransactionIntake(intake_uow or uow, BOT, LocalDispatch(uow, queues), accept)
     server = AppserviceServer("127.0.0.1", 0, HS_TOKEN, intake)
     client: TestClient[Any, Any] = TestClient(TestServer(server.app()))
     await client.start_server()

@@ -1,0 +1,80 @@
+"""The inbox of appservice mode: a message is marked done only under the lease it was handed out with."""
+
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.inbox import SqlAlchemyInbox
+from domain.model.ids import EventId
+
+# FOR SHARE: a replica taking the lease over (an UPDATE of this row) waits until this transaction has committed,
+# so its read of the person's pending messages already sees this one done.
+_LEASE_STILL_HELD: Final = text(
+    """
+    SELECT 1 FROM person_leases
+    WHERE person = :person AND holder = :holder AND generation = :generation AND expires_at >= clock_timestamp()
+    FOR SHARE
+    """
+)
+
+
+class LeaseLost(Exception):
+    """The lease a message was handed out under has expired or moved to another replica: not marked done here."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ticket:
+    person: str
+    generation: int
+
+
+class WorkTickets:
+    """Which lease each message in this replica's queues was handed out under (filled by the lease dispatch)."""
+
+    def __init__(self, holder: str) -> None:
+        self.holder = holder
+        self._tickets: dict[EventId, Ticket] = {}
+
+    def issue(self, event_id: EventId, ticket: Ticket) -> None:
+        self._tickets[event_id] = ticket
+
+    def get(self, event_id: EventId) -> Ticket | None:
+        return self._tickets.get(event_id)
+
+    def withdraw(self, event_id: EventId) -> None:
+        self._tickets.pop(event_id, None)
+
+
+class FencedInbox(SqlAlchemyInbox):
+    """`mark_done` checks the fencing generation in the same transaction; a lost lease raises `LeaseLost` and
+    the unit of work keeps nothing. The new holder answers the message again: the replies' transaction ids are
+    deterministic and every send names the one appservice device, so the homeserver returns the same events."""
+
+    def __init__(self, session: AsyncSession, tickets: WorkTickets) -> None:
+        super().__init__(session)
+        self._session = session
+        self._tickets = tickets
+
+    async def mark_done(self, event_id: EventId) -> None:
+        ticket = self._tickets.get(event_id)
+        if ticket is None:
+            raise LeaseLost(f"{event_id} was not handed out under a lease of this replica")
+        held = await self._session.execute(
+            _LEASE_STILL_HELD,
+            {"person": ticket.person, "holder": self._tickets.holder, "generation": ticket.generation},
+        )
+        if held.first() is None:
+            raise LeaseLost(f"the lease on {ticket.person} (generation {ticket.generation}) is no longer held")
+        await super().mark_done(event_id)
+
+
+class FencedInboxFactory:
+    """Builds the fenced inbox for each unit of work's session."""
+
+    def __init__(self, tickets: WorkTickets) -> None:
+        self._tickets = tickets
+
+    def __call__(self, session: AsyncSession) -> SqlAlchemyInbox:
+        return FencedInbox(session, self._tickets)
