@@ -26,7 +26,8 @@ from tests.e2e.helpers import new_chat, onboard
 
 Json = dict[str, Any]
 PASSWORD = "scale-user-password"
-POLL_S = 2.0
+POLL_S = 1.0
+POLL_PARALLEL = 10
 
 
 @dataclass(frozen=True)
@@ -91,25 +92,42 @@ class Burst:
         finally:
             await asyncio.gather(*(client.close() for client in clients.values()))
 
-    async def wait_answered(
+    async def run(
         self, timeout: float, on_progress: Callable[[int], Awaitable[None]] | None = None
     ) -> dict[str, list[Json]]:
-        """Polls every room until each message asked has an answer (or `timeout`); returns the rooms' histories."""
+        """Sends, and meanwhile polls the rooms (so `on_progress` sees answers while messages are still being
+        sent) until every message is sent and answered, or `timeout`; returns the rooms' histories."""
         deadline = time.monotonic() + timeout
+        sending = asyncio.create_task(self.send_all())
         histories: dict[str, list[Json]] = {}
         async with _Readers(self.url, self.people) as readers:
             while True:
-                for room in {room for room, _ in self.asked.values()}:
-                    try:
-                        histories[room] = await readers.history(room)
-                    except (aiohttp.ClientError, MatrixHTTPError, TimeoutError) as error:
-                        self.errors.append(f"{room}: {error}")
+                await asyncio.sleep(POLL_S)
+                await self._poll(readers, histories, done=self.answers(histories))
                 answered = len(self.answers(histories))
                 if on_progress is not None:
                     await on_progress(answered)
-                if answered == len(self.asked) or time.monotonic() > deadline:
-                    return histories
-                await asyncio.sleep(POLL_S)
+                failed = sending.done() and sending.exception() is not None
+                finished = sending.done() and answered == len(self.asked)
+                if failed or finished or time.monotonic() > deadline:
+                    break
+        await sending  # its failure, if it failed, is the test's
+        return histories
+
+    async def _poll(self, readers: _Readers, histories: dict[str, list[Json]], done: Counter[str]) -> None:
+        """Reads again the rooms that still wait for an answer, a few at a time."""
+        gate = asyncio.Semaphore(POLL_PARALLEL)
+        waiting = {room for event_id, (room, _) in list(self.asked.items()) if event_id not in done}
+        waiting |= {room for p in self.people for room in p.rooms if room not in histories}
+
+        async def one(room: str) -> None:
+            async with gate:
+                try:
+                    histories[room] = await readers.history(room)
+                except (aiohttp.ClientError, MatrixHTTPError, TimeoutError) as error:
+                    self.errors.append(f"{room}: {error}")
+
+        await asyncio.gather(*(one(room) for room in waiting))
 
     async def histories(self) -> dict[str, list[Json]]:
         async with _Readers(self.url, self.people) as readers:

@@ -76,13 +76,17 @@ class ScaleStack:
         rows = csv.DictReader(io.StringIO(text))
         return {row["svname"]: row["status"] for row in rows if row["pxname"] == "bots" and row["svname"] in REPLICAS}
 
-    def wait_backends(self, expected: dict[str, str], timeout: float = 60) -> None:
+    def wait_backend(self, replica: str, up: bool, timeout: float = 60) -> str:
+        """Waits until the balancer has the replica in rotation (UP) or out of it; returns the status seen.
+
+        Out of rotation is DOWN (failed checks) or, for a container that is gone, "MAINT (resolution)": Docker's
+        DNS no longer knows the name.
+        """
         deadline = time.monotonic() + timeout
-        seen = self.backends()
-        while any(seen.get(name) != status for name, status in expected.items()) and time.monotonic() < deadline:
+        while (status := self.backends().get(replica, "")).startswith("UP") != up and time.monotonic() < deadline:
             time.sleep(0.5)
-            seen = self.backends()
-        assert all(seen.get(name) == status for name, status in expected.items()), f"{seen}, expected {expected}"
+        assert status.startswith("UP") == up, f"{replica} is {status!r} at the balancer after {timeout} s"
+        return status
 
     def register(self, localpart: str, password: str) -> str:
         return SharedSecretRegistrar(self.synapse_url, "localhost", self.secret).register(localpart, password)
