@@ -159,8 +159,9 @@ class Burst:
             ]
             order = [reply_target(e) for e in answers]
             if order != [event_id for event_id in asked if event_id in order]:
-                texts = [self.asked[event_id][1] for event_id in asked]
-                found.append(f"{room}: asked {texts}, answered {[self.asked[str(t)][1] for t in order]}")
+                position = {event_id: n for n, event_id in enumerate(asked)}
+                answered = [position.get(str(target), -1) for target in order]
+                found.append(f"{room}: answers to messages #{answered} of the {len(asked)} asked, in timeline order")
         return found
 
 
