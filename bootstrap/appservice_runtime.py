@@ -2,24 +2,29 @@
 
 settings → migrations → the as token checked and the bot's device made once → the transaction endpoint →
 the first lease sweep (this replica's catch-up: people whose messages wait with no live lease) → ready. There is
-no full-state sync, so readiness does not grow with the number of rooms; reconciliation is not run at start-up
-in this mode (docs/appservice.md). Several replicas may run at once (docs/scaling.md).
+no full-state sync, so readiness does not grow with the number of rooms; reconciliation and the timeline catch-up
+run in the background after ready, on one replica at a time (docs/appservice.md). Several replicas may run at once
+(docs/scaling.md).
 """
 
 import asyncio
+import contextlib
 
 import structlog
 
 from adapters.matrix.appservice.client import AppserviceClient, ensure_device
 from bootstrap.agents_config import AgentRegistry
-from bootstrap.container import build_container
+from bootstrap.appservice_reconciliation import background_reconciliation
+from bootstrap.container import ApplicationContainer
 from bootstrap.errors import EXIT_HOMESERVER, StartupError
 from bootstrap.http_endpoint import HealthEndpoint
-from bootstrap.runtime import clean_workspace, migrate, stop_on_signals
+from bootstrap.runtime import bot_process, stop_on_signals
 from bootstrap.settings import Settings
 from ports.topology import ChatNetworkError
 
 log = structlog.get_logger(__name__)
+
+PRUNE_EVERY_S = 3600.0
 
 
 async def run_appservice(settings: Settings, agents: AgentRegistry) -> None:
@@ -30,48 +35,40 @@ async def run_appservice(settings: Settings, agents: AgentRegistry) -> None:
         user_id=settings.user_id,
         replica_id=settings.replica_id,
     )
-    await migrate(settings)
-    log.info("migrations_done")
-    container = build_container(settings, agents)
-    metrics = container.metrics()
-    endpoint = HealthEndpoint(
-        settings.http_host, settings.http_port, metrics.registry, metrics.rooms_refresher(container.uow())
-    )
-    await endpoint.start()
-    await clean_workspace(container)
-    client = container.matrix.client()
+    async with bot_process(settings, agents) as (container, endpoint):
+        await _serve(container, endpoint, settings)
+
+
+async def _serve(container: ApplicationContainer, endpoint: HealthEndpoint, settings: Settings) -> None:
     server = container.appservice_server()
-    intake = container.intake()
     dispatch = container.lease_dispatch()
     notifications = container.inbox_notifications()
     stop = stop_on_signals()
-    sweeping: asyncio.Task[None] | None = None
+    background: list[asyncio.Task[None]] = []
+    reconciling = background_reconciliation(container, settings)
     try:
-        await _take_device(client, settings)
-        log.info("reconciliation_skipped", reason="appservice mode: no full-state sync (docs/appservice.md)")
+        await _take_device(container.matrix.client(), settings)
         await server.start()
         notifications.start()
         await dispatch.sweep()
-        sweeping = asyncio.create_task(dispatch.run(), name="lease-sweep")
+        background.append(asyncio.create_task(dispatch.run(), name="lease-sweep"))
+        background.append(asyncio.create_task(_prune_hourly(container, stop), name="housekeeping"))
         endpoint.ready = True
         log.info("ready", http_port=settings.http_port, appservice_port=settings.appservice_port)
+        reconciling.start()  # background work: never before `/ready`, never holding it back
         await stop.wait()
     finally:
         endpoint.ready = False
+        await reconciling.stop()
         # Transactions not acknowledged by now are sent again by the homeserver, to this process or another.
         await server.stop()
         await notifications.stop()
         log.info("shutting_down", in_flight=dispatch.busy, leases=dispatch.held)
         # Releases every lease once the running answers are done: another replica takes the people over now.
         await dispatch.shutdown(settings.shutdown_grace_s)
-        if sweeping is not None:
-            await asyncio.gather(sweeping, return_exceptions=True)
-        await intake.shutdown(settings.shutdown_grace_s)
-        await client.close()
-        await container.platform.routed().aclose()
-        await container.persistence.engine().dispose()
-        await endpoint.stop()
-        log.info("stopped")
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
 
 
 async def _take_device(client: AppserviceClient, settings: Settings) -> None:
@@ -84,3 +81,14 @@ async def _take_device(client: AppserviceClient, settings: Settings) -> None:
             EXIT_HOMESERVER,
         ) from error
     log.info("appservice_device_ready", device_id=settings.appservice_device_id)
+
+
+async def _prune_hourly(container: ApplicationContainer, stop: asyncio.Event) -> None:
+    pruning = container.persistence.transaction_pruning()
+    while not stop.is_set():
+        try:
+            await pruning.prune()
+        except Exception as error:  # the database away for a moment: next hour
+            log.warning("transaction_pruning_failed", error=str(error) or type(error).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PRUNE_EVERY_S)

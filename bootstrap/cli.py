@@ -1,12 +1,10 @@
 """The `surfaces` command: run, dev, reconcile, registration, migrate."""
 
-import sys
 from pathlib import Path
 
 import click
 
 from bootstrap.command_support import load_agents, load_settings, run_until_done
-from bootstrap.errors import EXIT_CONFIG
 from bootstrap.logging import configure_logging
 
 
@@ -47,9 +45,6 @@ def dev(base_dir: Path, port: int, http_port: int) -> None:
 def reconcile(dry_run: bool) -> None:
     """Rebuild the index from Matrix state and repair links; prints the report as JSON."""
     settings = load_settings()
-    if settings.mode == "appservice":
-        click.echo("surfaces: reconcile reads /sync, which appservice mode never uses; not available yet", err=True)
-        sys.exit(EXIT_CONFIG)
     configure_logging(settings.log_format or "console", secrets=settings.secrets())
     agents = load_agents(settings)
     from bootstrap.runtime import reconcile_once

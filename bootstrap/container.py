@@ -7,6 +7,7 @@ from dependency_injector import containers, providers
 from adapters.matrix.appservice.client import make_appservice_client
 from adapters.matrix.appservice.intake import TransactionIntake
 from adapters.matrix.appservice.lease_dispatch import LeasedDispatch
+from adapters.matrix.appservice.room_state_reader import AppserviceRoomStateReader
 from adapters.matrix.appservice.server import AppserviceServer
 from adapters.matrix.client import make_client
 from adapters.matrix.decryption import DecryptingHandler
@@ -23,6 +24,7 @@ from adapters.persistence.engine import make_engine, make_session_factory
 from adapters.persistence.fenced_inbox import FencedInboxFactory, WorkTickets
 from adapters.persistence.lease_notifications import PostgresInboxNotifications
 from adapters.persistence.leases import PostgresPersonLeases
+from adapters.persistence.transaction_pruning import TransactionPruning
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from adapters.platform.metered import MeteredPlatformClient
 from adapters.platform.retry_runner import TenacityRetryRunner
@@ -70,6 +72,7 @@ class PersistenceContainer(containers.DeclarativeContainer):
         ),
     )
     leases = providers.Singleton(PostgresPersonLeases, engine, config.replica_id, config.lease_s)
+    transaction_pruning = providers.Singleton(TransactionPruning, engine)
 
 
 class MatrixContainer(containers.DeclarativeContainer):
@@ -89,6 +92,14 @@ class MatrixContainer(containers.DeclarativeContainer):
     sender = providers.Singleton(NioMessageSender, client, encryption)
     media = providers.Singleton(NioMediaStore, client, encryption)
     view = providers.Singleton(NioTopologyView)
+    # What reconciliation and the catch-up read: the sync's view, or (appservice mode) the rooms read one by one.
+    reader = providers.Selector(
+        config.mode,
+        sync=view,
+        appservice=providers.Singleton(
+            AppserviceRoomStateReader, client, config.sync_timeline_limit, config.reconcile_rooms_per_s
+        ),
+    )
     receipts = providers.Singleton(NioReadReceipts, client)
 
 
@@ -229,20 +240,22 @@ class ApplicationContainer(containers.DeclarativeContainer):
         persistence.leases,
         persistence.tickets,
         metrics.provided.counting.call(decrypting),
+        accept_invitation.provided.execute,
         preempt_answers,
         config.lease_s,
     )
     inbox_notifications = providers.Singleton(
-        PostgresInboxNotifications, config.database_url, lease_dispatch.provided.nudged
+        PostgresInboxNotifications,
+        config.database_url,
+        lease_dispatch.provided.nudged,
+        lease_dispatch.provided.redacted,
     )
-    intake = providers.Singleton(
-        TransactionIntake, uow, config.user_id, lease_dispatch, accept_invitation.provided.execute
-    )
+    intake = providers.Singleton(TransactionIntake, uow, config.user_id, lease_dispatch)
     appservice_server = providers.Singleton(
         AppserviceServer, config.http_host, config.appservice_port, config.hs_token, intake
     )
-    reconcile = providers.Singleton(ReconcileTopology, uow, matrix.view, matrix.topology)
-    find_unanswered = providers.Singleton(FindUnanswered, uow, matrix.view)
+    reconcile = providers.Singleton(ReconcileTopology, uow, matrix.reader, matrix.topology)
+    find_unanswered = providers.Singleton(FindUnanswered, uow, matrix.reader)
 
 
 def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationContainer:
@@ -277,6 +290,7 @@ def build_container(settings: Settings, agents: AgentRegistry) -> ApplicationCon
             "appservice_port": settings.appservice_port,
             "lease_s": settings.lease_s,
             "replica_id": settings.replica_id,
+            "reconcile_rooms_per_s": settings.reconcile_rooms_per_s,
         }
     )
     return container

@@ -1,13 +1,16 @@
 """Start-up and shutdown order of the bot, each step logged (SPEC §4)."""
 
 import asyncio
+import contextlib
 import signal
 import time
+from collections.abc import AsyncIterator
 
 import structlog
 from nio import AsyncClient
 from sqlalchemy.exc import DBAPIError
 
+from adapters.matrix.appservice.client import check_as_token
 from adapters.matrix.cross_signing import CrossSigning, CrossSigningKeys
 from adapters.matrix.crypto_store import CryptoStoreDir
 from adapters.matrix.session import SessionFile, log_in
@@ -28,6 +31,35 @@ log = structlog.get_logger(__name__)
 async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     """settings → migrations → login → initial sync → catch-up → live processing → ready; SIGTERM stops it."""
     log.info("settings_loaded", homeserver=settings.homeserver_url, user_id=settings.user_id)
+    async with bot_process(settings, agents) as (container, endpoint):
+        client = container.matrix.client()
+        sync_loop = container.sync_loop()
+        queues = container.message_queues()
+        stop = stop_on_signals()
+        try:
+            await _log_in(client, settings)
+            await _set_up_encryption(container, settings)
+            await sync_loop.first_sync()
+            await _reconcile(container)
+            await catch_up(container)
+            endpoint.ready = True
+            log.info("ready", http_port=settings.http_port)
+            await sync_loop.run(stop)
+        except AccessTokenRejected as error:
+            raise StartupError(f"{error}; log in again (new token or password)", EXIT_HOMESERVER) from error
+        finally:
+            endpoint.ready = False
+            log.info("shutting_down", in_flight=queues.busy)
+            await queues.shutdown(settings.shutdown_grace_s)
+            await sync_loop.shutdown(settings.shutdown_grace_s)
+
+
+@contextlib.asynccontextmanager
+async def bot_process(
+    settings: Settings, agents: AgentRegistry
+) -> AsyncIterator[tuple[ApplicationContainer, HealthEndpoint]]:
+    """What both transports start first and stop last: migrations, the container, the health endpoint (not ready
+    yet), a clean workspace; then the Matrix client, the agents' connections and the database closed."""
     await migrate(settings)
     log.info("migrations_done")
     container = build_container(settings, agents)
@@ -37,27 +69,11 @@ async def run_bot(settings: Settings, agents: AgentRegistry) -> None:
     )
     await endpoint.start()
     await clean_workspace(container)
-    client = container.matrix.client()
-    sync_loop = container.sync_loop()
-    queues = container.message_queues()
-    stop = stop_on_signals()
     try:
-        await _log_in(client, settings)
-        await _set_up_encryption(container, settings)
-        await sync_loop.first_sync()
-        await _reconcile(container)
-        await catch_up(container)
-        endpoint.ready = True
-        log.info("ready", http_port=settings.http_port)
-        await sync_loop.run(stop)
-    except AccessTokenRejected as error:
-        raise StartupError(f"{error}; log in again (new token or password)", EXIT_HOMESERVER) from error
+        yield container, endpoint
     finally:
         endpoint.ready = False
-        log.info("shutting_down", in_flight=queues.busy)
-        await queues.shutdown(settings.shutdown_grace_s)
-        await sync_loop.shutdown(settings.shutdown_grace_s)
-        await client.close()
+        await container.matrix.client().close()
         await container.platform.routed().aclose()
         await container.persistence.engine().dispose()
         await endpoint.stop()
@@ -76,7 +92,11 @@ async def clean_workspace(container: ApplicationContainer) -> None:
 
 
 async def _reconcile(container: ApplicationContainer) -> None:
-    started = time.monotonic()
+    await reconcile_and_log(container, time.monotonic())
+
+
+async def reconcile_and_log(container: ApplicationContainer, started: float) -> None:
+    """One reconciliation, its summary logged (`reconciled`) and its time since `started` measured."""
     report = ReconciliationReportOut.from_domain(await container.reconcile().execute())
     seconds = time.monotonic() - started
     container.metrics().reconciliation_seconds.observe(seconds)
@@ -103,15 +123,22 @@ def stop_on_signals() -> asyncio.Event:
 
 
 async def reconcile_once(settings: Settings, agents: AgentRegistry, dry_run: bool) -> ReconciliationReportOut:
-    """One full-state look at Matrix and one reconciliation, without touching the sync token or the inbox."""
+    """One full look at Matrix and one reconciliation, without touching the sync token or the inbox.
+
+    Sync mode looks with a full-state sync; appservice mode reads the joined rooms one by one, as its background
+    reconciliation does (it never calls `/sync`)."""
     await migrate(settings)
     container = build_container(settings, agents)
     # No crypto store: a second process on the running bot's store could spend its one-time keys.
     container.config.crypto_dir.from_value(None)
     client = container.matrix.client()
     try:
-        await _log_in(client, settings, encrypted=False)
-        await container.sync_loop().observe()
+        if settings.mode == "appservice":
+            await _check_as_token(client, settings)
+            await container.matrix.reader().refresh()  # the rooms one by one, at SURFACES_RECONCILE_ROOMS_PER_S
+        else:
+            await _log_in(client, settings, encrypted=False)
+            await container.sync_loop().observe()
         return ReconciliationReportOut.from_domain(await container.reconcile().execute(dry_run=dry_run))
     finally:
         await client.close()
@@ -140,6 +167,16 @@ async def _log_in(client: AsyncClient, settings: Settings, encrypted: bool = Tru
     except ChatNetworkError as error:
         raise StartupError(f"cannot log in to {settings.homeserver_url}: {error}", EXIT_HOMESERVER) from error
     log.info("login_done", device_id=client.device_id)
+
+
+async def _check_as_token(client: AsyncClient, settings: Settings) -> None:
+    # No device is made: a dry run writes nothing, and reads need only the bot's user id.
+    try:
+        await check_as_token(client)
+    except ChatNetworkError as error:
+        raise StartupError(
+            f"the homeserver at {settings.homeserver_url} refuses the as token: {error}", EXIT_HOMESERVER
+        ) from error
 
 
 async def _set_up_encryption(container: ApplicationContainer, settings: Settings) -> None:

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Appservice mode, several replicas: a person's lease lapses this long after its holder stops renewing it
     # (a crash); then another replica answers them (docs/scaling.md).
     lease_s: float = Field(default=10.0, ge=1, le=600)
+    # Appservice mode: reconciliation and the timeline catch-up run in the background, one replica at a time, after
+    # `/ready` and then every `reconcile_interval_s` (0: never), reading this many rooms a second (two requests each).
+    reconcile_interval_s: float = Field(default=21600.0, ge=0)
+    reconcile_rooms_per_s: float = Field(default=20.0, gt=0, le=1000)
     # Names this process in the lease table; unique per live replica. Default: host name and process id, so a
     # replica restarted in the same container takes its own leases back at once.
     replica_id: str = Field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}", max_length=255)

@@ -23,6 +23,12 @@ async def call(
     client: AsyncClient, method: str, path: str, body: dict[str, Any] | None = None
 ) -> tuple[int, dict[str, Any]]:
     """One authenticated request with the client's token; the status and the JSON body (`{}` when not JSON)."""
+    status, parsed = await call_json(client, method, path, body)
+    return status, parsed if isinstance(parsed, dict) else {}
+
+
+async def call_json(client: AsyncClient, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    """`call` for the few endpoints whose answer is not an object (`/rooms/{id}/state` is an array)."""
     if client.client_session is None:  # nio opens it with the first request: login or whoami come first
         raise ChatNetworkError(f"{method} {path}: the client has not logged in yet")
     headers = {"Authorization": f"Bearer {client.access_token}", "Content-Type": "application/json"}
@@ -38,7 +44,7 @@ async def call(
                 response.release()
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
         raise ChatNetworkError(f"{method} {path}: {error or type(error).__name__}") from error
-    return response.status, parsed if isinstance(parsed, dict) else {}
+    return response.status, parsed
 
 
 async def call_ok(

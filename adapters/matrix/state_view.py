@@ -1,104 +1,33 @@
 """What the bot has seen of its rooms, folded from sync responses: the network side of reconciliation."""
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Final
-
 from nio import SyncResponse
 
-from adapters.matrix import state_events as se
-from adapters.matrix.event_mapping import reply_target, to_user_message
-from domain.model.ids import EventId, RoomId, UserId
-from domain.model.messages import UserMessage
-from domain.model.observed import ObservedRoom, ObservedTopology, RoomRecord
+from adapters.matrix.event_mapping import to_user_message
+from adapters.matrix.room_view import RoomView, apply_state, note_answers
+from domain.model.ids import RoomId
+from domain.model.observed import ObservedTopology
 from ports.topology_reader import TopologyReader
-
-log = logging.getLogger(__name__)
-
-# Replies seen per room; older ones fall out, so a long-running bot's memory stays flat. Only the
-# replies to a room's recent timeline matter, and that timeline is at most one sync's worth.
-ANSWERED_PER_ROOM: Final = 1_000
-
-
-@dataclass
-class _RoomView:
-    """The parsed state of one room: only what reconciliation reads, for 1,000+ rooms."""
-
-    name: str | None = None
-    space_owner: UserId | None = None
-    record: RoomRecord | None = None
-    children: set[RoomId] = field(default_factory=set)
-    parents: set[RoomId] = field(default_factory=set)
-    recent: tuple[UserMessage, ...] = ()
-    answered: dict[EventId, None] = field(default_factory=dict)  # insertion-ordered set
-
-    def observed(self, room_id: RoomId) -> ObservedRoom:
-        return ObservedRoom(
-            room_id=room_id,
-            name=self.name,
-            space_owner=self.space_owner,
-            record=self.record,
-            children=frozenset(self.children),
-            parents=frozenset(self.parents),
-            recent=self.recent,
-            answered=frozenset(self.answered),
-        )
 
 
 class NioTopologyView(TopologyReader):
     """Every joined room's surfaces state, Space links and latest timeline, as of the last sync absorbed."""
 
     def __init__(self) -> None:
-        self._rooms: dict[RoomId, _RoomView] = {}
+        self._rooms: dict[RoomId, RoomView] = {}
 
     def absorb(self, response: SyncResponse, own_user_id: str) -> None:
         """Folds one sync response in: state in order (later wins), left rooms dropped."""
         for room_id, info in response.rooms.join.items():
-            room = self._rooms.setdefault(RoomId(room_id), _RoomView())
+            room = self._rooms.setdefault(RoomId(room_id), RoomView())
             timeline = list(info.timeline.events)
             for event in [*info.state, *timeline]:
-                _apply_state(room, room_id, event.source)
+                apply_state(room, room_id, event.source)
             if timeline:
                 room.recent = tuple(t for e in timeline if (t := to_user_message(room_id, e, own_user_id)))
-            _note_answers(room, (e.source for e in timeline), own_user_id)
+            note_answers(room, (e.source for e in timeline), own_user_id)
         for room_id in response.rooms.leave:
             if room_id not in response.rooms.join:
                 self._rooms.pop(RoomId(room_id), None)
 
     async def observe(self) -> ObservedTopology:
         return ObservedTopology(rooms=tuple(view.observed(room_id) for room_id, view in sorted(self._rooms.items())))
-
-
-def _apply_state(room: _RoomView, room_id: str, source: dict[str, Any]) -> None:
-    event_type, state_key = source.get("type"), source.get("state_key")
-    if event_type not in se.TRACKED_TYPES or not isinstance(state_key, str):
-        return  # not a state event, or one reconciliation does not read
-    content = source.get("content")
-    if event_type == se.ROOM_NAME and state_key == "":
-        room.name = se.parse_name(content)
-    elif event_type == se.SPACE_STATE and state_key == "":
-        room.space_owner = se.parse_space_owner(content)
-        if room.space_owner is None:
-            log.warning("room_state_malformed", extra={"room_id": room_id, "event_type": event_type})
-    elif event_type == se.ROOM_STATE and state_key == "":
-        room.record = se.parse_room_record(content)
-        if room.record is None:
-            log.warning("room_state_malformed", extra={"room_id": room_id, "event_type": event_type})
-    elif event_type in (se.SPACE_CHILD, se.SPACE_PARENT) and state_key:
-        links = room.children if event_type == se.SPACE_CHILD else room.parents
-        if se.has_via(content):
-            links.add(RoomId(state_key))
-        else:
-            links.discard(RoomId(state_key))
-
-
-def _note_answers(room: _RoomView, sources: Iterable[dict[str, Any]], own_user_id: str) -> None:
-    for source in sources:
-        target = reply_target(source) if source.get("sender") == own_user_id else None
-        if target is None:
-            continue
-        room.answered.pop(target, None)
-        room.answered[target] = None
-        if len(room.answered) > ANSWERED_PER_ROOM:
-            del room.answered[next(iter(room.answered))]

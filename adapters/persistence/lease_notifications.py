@@ -14,7 +14,8 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used for LISTEN only
 from sqlalchemy.engine import make_url
 
-from adapters.persistence.leases import NOTIFY_CHANNEL
+from adapters.persistence.leases import NOTIFY_CHANNEL, redaction_from
+from domain.model.controls import Redaction
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,18 @@ def asyncpg_dsn(database_url: str) -> str:
 
 
 class PostgresInboxNotifications:
-    """Calls `on_people` with the people each notification names; reconnects with back-off when the link drops."""
+    """Calls `on_people` with the people a notification names (`on_redaction` with a redaction it carries);
+    reconnects with back-off when the link drops."""
 
-    def __init__(self, database_url: str, on_people: Callable[[list[str]], None]) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        on_people: Callable[[list[str]], None],
+        on_redaction: Callable[[Redaction], None] = lambda _: None,
+    ) -> None:
         self._dsn = asyncpg_dsn(database_url)
         self._on_people = on_people
+        self._on_redaction = on_redaction
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -71,8 +79,14 @@ class PostgresInboxNotifications:
 
     def _received(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            people = json.loads(payload)
+            message = json.loads(payload)
         except ValueError:
             return
+        if not isinstance(message, dict):
+            return
+        people = message.get("people")
         if isinstance(people, list):
             self._on_people([p for p in people if isinstance(p, str)])
+        redaction = redaction_from(message.get("redaction"))
+        if redaction is not None:
+            self._on_redaction(redaction)

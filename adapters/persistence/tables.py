@@ -110,6 +110,16 @@ class AppserviceTransactionRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class PendingInvitationRow(Base):
+    """An invitation of the bot taken in (appservice mode) and not acted on yet; removed once it is."""
+
+    __tablename__ = "pending_invitations"
+
+    room_id: Mapped[str] = mapped_column(MATRIX_ID, primary_key=True)
+    inviter: Mapped[str] = mapped_column(MATRIX_ID, index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PersonLeaseRow(Base):
     """Which replica works on a person's messages (appservice mode), until when, under which fencing generation.
 

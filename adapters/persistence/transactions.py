@@ -2,9 +2,12 @@
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.tables import AppserviceTransactionRow
+from adapters.persistence.tables import AppserviceTransactionRow, PendingInvitationRow
+from domain.model.ids import RoomId, UserId
+from domain.model.messages import Invitation
 from ports.transactions import TransactionLog
 
 
@@ -23,3 +26,13 @@ class SqlAlchemyTransactionLog(TransactionLog):
 
     async def record(self, txn_id: str) -> None:
         self._session.add(AppserviceTransactionRow(txn_id=txn_id, received_at=datetime.now(UTC)))
+
+    async def keep_invitation(self, invitation: Invitation) -> None:
+        row = PendingInvitationRow(
+            room_id=invitation.room_id, inviter=invitation.inviter, received_at=datetime.now(UTC)
+        )
+        await self._session.merge(row)
+
+    async def invitations(self) -> list[Invitation]:
+        rows = await self._session.scalars(select(PendingInvitationRow).order_by(PendingInvitationRow.received_at))
+        return [Invitation(room_id=RoomId(row.room_id), inviter=UserId(row.inviter)) for row in rows]

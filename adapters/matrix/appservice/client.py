@@ -48,13 +48,18 @@ def make_appservice_client(homeserver_url: str, user_id: str, as_token: str) -> 
     return client
 
 
-async def ensure_device(client: AppserviceClient, device_id: str) -> None:
-    """Checks the as token, then creates the bot's device once (`m.login.application_service`, MSC2778)."""
+async def check_as_token(client: AsyncClient) -> None:
+    """The homeserver takes the as token for the bot (`whoami`); the client's session is open afterwards."""
     whoami = await client.whoami()
     if not isinstance(whoami, WhoamiResponse):
         raise ChatNetworkError(f"the homeserver refused the as token: {whoami}")
     if whoami.user_id != client.user_id:
         raise ChatNetworkError(f"the as token belongs to {whoami.user_id}, not {client.user_id}")
+
+
+async def ensure_device(client: AppserviceClient, device_id: str) -> None:
+    """Checks the as token, then creates the bot's device once (`m.login.application_service`, MSC2778)."""
+    await check_as_token(client)
     status, _ = await call(client, "GET", f"/_matrix/client/v3/devices/{quote(device_id, safe='')}")
     if status == 404:
         localpart = client.user_id.split(":", 1)[0].lstrip("@")

@@ -1,14 +1,13 @@
 """A pushed transaction taken in: its messages in the inbox and its id in the log, in one database transaction."""
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from adapters.matrix.appservice.transaction_mapping import map_transaction
-from adapters.matrix.room_queues import KeyedWorkQueues
 from domain.model.controls import Redaction
 from domain.model.ids import RoomId
-from domain.model.messages import Invitation, RoomEvent, RoomRenamed
+from domain.model.messages import RoomEvent, RoomRenamed
 from ports.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -18,7 +17,7 @@ class WorkDispatch(Protocol):
     """Where taken-in events go: the lease dispatch (lease_dispatch.py), so that one replica answers a person."""
 
     def recorded(self, people: Iterable[str]) -> None:
-        """These people have new messages committed to the inbox."""
+        """These people have new messages (in the inbox) or invitations (in the transaction log) committed."""
         ...
 
     def run_here(self, event: RoomEvent) -> None:
@@ -34,17 +33,10 @@ class TransactionIntake:
     the commit loses no message: it waits undone in the inbox for a replica's lease sweep.
     """
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        own_user_id: str,
-        dispatch: WorkDispatch,
-        accept_invitation: Callable[[Invitation], Awaitable[None]],
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, own_user_id: str, dispatch: WorkDispatch) -> None:
         self._uow = uow
         self._own = own_user_id
         self._dispatch = dispatch
-        self._invites: KeyedWorkQueues[Invitation] = KeyedWorkQueues(accept_invitation)
         self._encrypted_logged: set[RoomId] = set()
 
     async def take_in(self, txn_id: str, raw_events: list[Any]) -> None:
@@ -54,6 +46,9 @@ class TransactionIntake:
                 log.info("transaction_replayed", extra={"txn_id": txn_id})
                 return
             new = [e for e in mapped.events if isinstance(e, RoomRenamed | Redaction) or await uow.inbox.record(e)]
+            for invitation in mapped.invitations:
+                # Kept: acknowledged transactions never come again, and a crash must not lose a first contact.
+                await uow.transactions.keep_invitation(invitation)
             await uow.transactions.record(txn_id)
             await uow.commit()
         for room_id in mapped.encrypted_rooms:
@@ -61,12 +56,8 @@ class TransactionIntake:
         for event in new:
             if isinstance(event, RoomRenamed | Redaction):
                 self._dispatch.run_here(event)
-        self._dispatch.recorded(e.sender for e in new if not isinstance(e, RoomRenamed | Redaction))
-        for invitation in mapped.invitations:
-            self._invites.submit(invitation.inviter, invitation)
-
-    async def shutdown(self, grace_seconds: float) -> None:
-        await self._invites.shutdown(grace_seconds)
+        people = [e.sender for e in new if not isinstance(e, RoomRenamed | Redaction)]
+        self._dispatch.recorded([*people, *(i.inviter for i in mapped.invitations)])
 
     def _note_encrypted(self, room_id: RoomId) -> None:
         if room_id not in self._encrypted_logged:

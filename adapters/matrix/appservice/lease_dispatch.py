@@ -17,8 +17,9 @@ from typing import Final
 from adapters.matrix.room_queues import KeyedWorkQueues, is_transient
 from adapters.persistence.fenced_inbox import LeaseLost, Ticket, WorkTickets
 from adapters.persistence.leases import PostgresPersonLeases
+from domain.model.controls import Redaction
 from domain.model.ids import EventId
-from domain.model.messages import RoomEvent
+from domain.model.messages import Invitation, RoomEvent
 from ports.inbox import InboxItem
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class LeasedDispatch:
         leases: PostgresPersonLeases,
         tickets: WorkTickets,
         handler: Callable[[RoomEvent], Awaitable[None]],
+        accept: Callable[[Invitation], Awaitable[None]],
         preempt: Callable[[RoomEvent], None] | None,
         lease_s: float,
         sweep_s: float = 1.0,
@@ -42,17 +44,21 @@ class LeasedDispatch:
         self._leases = leases
         self._tickets = tickets
         self._handler = handler
+        self._accept_invitation = accept
         self._queues: KeyedWorkQueues[RoomEvent] = KeyedWorkQueues(self._run, preempt=preempt)
+        # Invitations by inviter: accepting one onboards its person, so it too runs under the person's lease.
+        self._invites: KeyedWorkQueues[Invitation] = KeyedWorkQueues(self._accept)
         self._lease_s = lease_s
         self._sweep_s = sweep_s
         self._held: dict[str, int] = {}  # person → generation this replica holds
-        self._queued: dict[str, set[EventId]] = {}  # handed to the queues, not finished
-        # person → message → when it finished (a count): a read of the inbox begun before that may still show it
-        # undone, and must not hand it out again.
-        self._finished: dict[str, dict[EventId, int]] = {}
+        # Handed to the queues, not finished: message event ids ($…) and invitation room ids (!…).
+        self._queued: dict[str, set[str]] = {}
+        # person → message or invitation → when it finished (a count): a read begun before that may still show
+        # it waiting, and must not hand it out again.
+        self._finished: dict[str, dict[str, int]] = {}
         self._clock = 0
         self._idle_since: dict[str, float] = {}
-        self._failed: set[EventId] = set()  # refused or a bug: retried at the next start, not every sweep
+        self._failed: set[str] = set()  # refused or a bug: retried at the next start, not every sweep
         self._pumping: dict[str, bool] = {}  # person → another pump was asked for meanwhile
         self._tasks: set[asyncio.Task[object]] = set()
         self._renewed_at = time.monotonic()
@@ -67,7 +73,7 @@ class LeasedDispatch:
         return len(self._held)
 
     def recorded(self, people: Iterable[str]) -> None:
-        """New messages of these people are committed to the inbox (this replica took them in)."""
+        """New messages or invitations of these people are committed (this replica took them in)."""
         for person in set(people):
             self._spawn(self._pump_or_notify(person))
 
@@ -77,8 +83,16 @@ class LeasedDispatch:
             self._spawn(self._pump(person))
 
     def run_here(self, event: RoomEvent) -> None:
-        """Events the inbox does not keep (renames, redactions) are handled by the replica that received them."""
+        """Events the inbox does not keep (renames, redactions) are handled by the replica that received them.
+        A redaction may stop an answer another replica is giving: that replica is handed it too."""
         self._queues.submit(event.room_id, event)
+        if isinstance(event, Redaction) and event.sender not in self._held:
+            self._spawn(self._leases.notify_redaction(event))
+
+    def redacted(self, redaction: Redaction) -> None:
+        """A redaction another replica received (a notification): a stop if this replica answers its sender."""
+        if redaction.sender in self._held:
+            self._queues.submit(redaction.room_id, redaction)
 
     async def run(self) -> None:
         """Sweeps until `shutdown`: renews leases, takes over orphaned people, lets idle people go."""
@@ -101,7 +115,7 @@ class LeasedDispatch:
     async def shutdown(self, grace_seconds: float) -> None:
         """Finishes or hands back the running work, then releases every lease so another replica takes over now."""
         self._stopping.set()
-        await self._queues.shutdown(grace_seconds)
+        await asyncio.gather(self._queues.shutdown(grace_seconds), self._invites.shutdown(grace_seconds))
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -149,25 +163,54 @@ class LeasedDispatch:
             self._held[person] = generation
             log.info("lease_taken", extra={"person": person, "generation": generation})
         read_from = self._tick()
-        pending = await self._leases.pending_of(person)
-        queued = self._queued.setdefault(person, set())
-        finished = self._finished.get(person, {})
+        invitations = await self._leases.invitations_of(person)
+        pending = await self._leases.pending_of(person, self._known(person))
+        for invitation in invitations:
+            if self._held.get(person) == generation and self._is_new(person, invitation.room_id, read_from):
+                self._queued.setdefault(person, set()).add(invitation.room_id)
+                self._invites.submit(person, invitation)
         for item in pending:
             if self._held.get(person) != generation:
                 break  # lost while reading: the new holder hands these out
-            if item.event_id in queued or item.event_id in self._failed or finished.get(item.event_id, -1) >= read_from:
-                continue
-            self._hand_out(person, generation, item)
+            if self._is_new(person, item.event_id, read_from):
+                self._hand_out(person, generation, item)
+        finished = self._finished.get(person, {})
         # Finished before this read began: the read saw them done, so later reads will too.
         self._finished[person] = {e: at for e, at in finished.items() if at >= read_from}
         self._idle_since.pop(person, None)
         self._settle(person)
         return True
 
+    def _known(self, person: str) -> set[str]:
+        """Handed out or finished here already: not read again (the rest of `_is_new`'s test)."""
+        return {*self._queued.get(person, ()), *self._finished.get(person, {})}
+
+    def _is_new(self, person: str, key: str, read_from: int) -> bool:
+        if key in self._queued.get(person, ()) or key in self._failed:
+            return False
+        return self._finished.get(person, {}).get(key, -1) < read_from
+
     def _hand_out(self, person: str, generation: int, item: InboxItem) -> None:
         self._tickets.issue(item.event_id, Ticket(person=person, generation=generation))
-        self._queued[person].add(item.event_id)
+        self._queued.setdefault(person, set()).add(item.event_id)
         self._queues.submit(item.room_id, item)
+
+    async def _accept(self, invitation: Invitation) -> None:
+        """The invite queue's handler: accepted (or refused) under the inviter's lease, then no longer kept."""
+        person = invitation.inviter
+        if person not in self._held:
+            self._finish(person, invitation.room_id)  # the new holder reads it from the table
+            return
+        try:
+            await self._accept_invitation(invitation)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            self._failed.add(invitation.room_id)  # kept: tried again after the next start
+            self._finish(person, invitation.room_id)
+            raise
+        await self._leases.invitation_done(invitation)
+        self._finish(person, invitation.room_id)
 
     async def _run(self, event: RoomEvent) -> None:
         """The room queues' handler: a handed-out message runs only while its lease is still this replica's."""
@@ -191,12 +234,12 @@ class LeasedDispatch:
             raise
         self._finish(ticket.person, event.event_id)
 
-    def _finish(self, person: str, event_id: EventId) -> None:
-        self._tickets.withdraw(event_id)
-        self._finished.setdefault(person, {})[event_id] = self._tick()
+    def _finish(self, person: str, key: str) -> None:
+        self._tickets.withdraw(EventId(key))
+        self._finished.setdefault(person, {})[key] = self._tick()
         queued = self._queued.get(person)
         if queued is not None:
-            queued.discard(event_id)
+            queued.discard(key)
         self._settle(person)
 
     def _settle(self, person: str) -> None:
@@ -218,6 +261,7 @@ class LeasedDispatch:
     def _lose(self, person: str) -> None:
         # Its queued messages are skipped as they come up (`_run`); the new holder hands them out again.
         generation = self._held.pop(person, None)
+        self._finished.pop(person, None)  # finished under the lost lease need not mean done: read them again
         log.warning("lease_lost", extra={"person": person, "generation": generation})
 
     async def _release_idle(self) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from domain.model.ids import EventId, PlatformChatId, RoomId, UserId
+from domain.model.messages import Invitation
 from domain.model.room import ChatRoom
 from domain.model.snapshot import Snapshot
 from domain.model.space import UserSpace
@@ -46,6 +47,7 @@ class FakeStore:
     inbox: dict[EventId, FakeInboxEntry] = field(default_factory=dict)
     sync_token: str | None = None
     transactions: set[str] = field(default_factory=set)
+    invitations: dict[RoomId, Invitation] = field(default_factory=dict)
     snapshots: dict[tuple[UserId, str], Snapshot] = field(default_factory=dict)
     staged: dict[tuple[RoomId, EventId], StagedFile] = field(default_factory=dict)
     receipts: Iterator[int] = field(default_factory=itertools.count)
@@ -265,7 +267,7 @@ class FakeStagedFileRepository(StagedFileRepository):
 class FakeTransactionLog(TransactionLog):
     def __init__(self, store: FakeStore) -> None:
         self._store = store
-        self._staged: set[str] = set()
+        self.discard()
 
     async def is_known(self, txn_id: str) -> bool:
         return txn_id in self._store.transactions or txn_id in self._staged
@@ -273,12 +275,20 @@ class FakeTransactionLog(TransactionLog):
     async def record(self, txn_id: str) -> None:
         self._staged.add(txn_id)
 
+    async def keep_invitation(self, invitation: Invitation) -> None:
+        self._staged_invitations[invitation.room_id] = invitation
+
+    async def invitations(self) -> list[Invitation]:
+        return list({**self._store.invitations, **self._staged_invitations}.values())
+
     def apply(self) -> None:
         self._store.transactions |= self._staged
+        self._store.invitations.update(self._staged_invitations)
         self.discard()
 
     def discard(self) -> None:
         self._staged = set()
+        self._staged_invitations: dict[RoomId, Invitation] = {}
 
 
 class FakeSyncState(SyncState):

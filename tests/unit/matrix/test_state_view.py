@@ -79,7 +79,7 @@ async def test_a_valid_room_record_is_parsed() -> None:
 async def test_a_malformed_room_record_reads_as_none_and_is_logged(
     content: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="adapters.matrix.state_view"):
+    with caplog.at_level(logging.WARNING, logger="adapters.matrix.room_view"):
         assert await record_of(content) is None
     (logged,) = [r for r in caplog.records if r.getMessage() == "room_state_malformed"]
     assert getattr(logged, "room_id", None) == CHAT

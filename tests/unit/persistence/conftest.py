@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.engine import make_engine, make_session_factory
 from adapters.persistence.migrate import upgrade_database
@@ -35,6 +36,21 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> EmptyDatab
         return await server.empty_database()
 
     return make
+
+
+@pytest_asyncio.fixture
+async def postgres_url(empty_database: EmptyDatabase) -> str:
+    """An empty, migrated PostgreSQL database: appservice mode's leases and housekeeping run on PostgreSQL only."""
+    url = await empty_database("postgres")
+    await upgrade_database(url)
+    return url
+
+
+@pytest_asyncio.fixture
+async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    made = make_engine(postgres_url)
+    yield made
+    await made.dispose()
 
 
 @pytest_asyncio.fixture(params=["sqlite", "postgres"])

@@ -2,7 +2,7 @@
 200 only once the transaction is committed, a replay acknowledged without re-processing, a failure never 200."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,9 +67,15 @@ class FailingCommitUnitOfWorkFactory:
 class LocalDispatch:
     """Stands in for the lease dispatch of one replica: recorded messages go to the room queues in inbox order."""
 
-    def __init__(self, uow: UnitOfWorkFactory, queues: KeyedWorkQueues[RoomEvent]) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        queues: KeyedWorkQueues[RoomEvent],
+        accept: Callable[[Invitation], Awaitable[None]],
+    ) -> None:
         self._uow = uow
         self._queues = queues
+        self._accept = accept
         self._handed_out: set[str] = set()
         self._pumps: set[asyncio.Task[None]] = set()
 
@@ -85,6 +91,11 @@ class LocalDispatch:
     async def _pump(self) -> None:
         async with self._uow() as uow:
             pending = await uow.inbox.pending()
+            invitations = await uow.transactions.invitations()
+        for invitation in invitations:
+            if invitation.room_id not in self._handed_out:
+                self._handed_out.add(invitation.room_id)
+                await self._accept(invitation)
         for message in pending:
             if message.event_id not in self._handed_out:
                 self._handed_out.add(message.event_id)
@@ -125,7 +136,7 @@ async def make_bot(uow: UnitOfWorkFactory, intake_uow: UnitOfWorkFactory | None 
         bot.invitations.append(invitation)
 
     queues: KeyedWorkQueues[RoomEvent] = KeyedWorkQueues(handle)
-    intake = TransactionIntake(intake_uow or uow, BOT, LocalDispatch(uow, queues), accept)
+    intake = TransactionIntake(intake_uow or uow, BOT, LocalDispatch(uow, queues, accept))
     server = AppserviceServer("127.0.0.1", 0, HS_TOKEN, intake)
     client: TestClient[Any, Any] = TestClient(TestServer(server.app()))
     await client.start_server()
@@ -135,7 +146,6 @@ async def make_bot(uow: UnitOfWorkFactory, intake_uow: UnitOfWorkFactory | None 
     finally:
         await client.close()
         await queues.shutdown(1)
-        await intake.shutdown(1)
 
 
 @pytest_asyncio.fixture
@@ -209,6 +219,8 @@ async def test_the_bots_invites_are_accepted_except_into_encrypted_rooms(bot: Bo
     await bot.settle()
     assert [i.room_id for i in bot.invitations] == ["!dm:localhost"]
     assert bot.invitations[0].inviter == "@alice:localhost"
+    async with bot.uow() as uow:  # kept until acted on: a crash after the 200 loses no first contact
+        assert await uow.transactions.invitations() == bot.invitations
 
 
 async def test_encrypted_messages_and_the_bots_own_are_not_recorded(bot: Bot) -> None:

@@ -16,8 +16,9 @@ from adapters.persistence.lease_notifications import PostgresInboxNotifications
 from adapters.persistence.leases import PostgresPersonLeases
 from adapters.persistence.migrate import upgrade_database
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from domain.model.controls import Redaction
 from domain.model.ids import EventId, RoomId, UserId
-from domain.model.messages import IncomingText, RoomEvent
+from domain.model.messages import IncomingText, Invitation, RoomEvent
 from tests.unit.persistence.conftest import EmptyDatabase
 
 LEASE_S = 1.0
@@ -33,6 +34,7 @@ class Replica:
     url: str
     answered: list[str]
     hold: asyncio.Event = field(default_factory=asyncio.Event)
+    preempted: list[RoomEvent] = field(default_factory=list)
     dispatch: LeasedDispatch = field(init=False)
     sweeping: asyncio.Task[None] = field(init=False)
     listening: PostgresInboxNotifications = field(init=False)
@@ -42,8 +44,10 @@ class Replica:
         tickets = WorkTickets(self.name)
         self._uow = SqlAlchemyUnitOfWorkFactory(make_session_factory(self.engine), FencedInboxFactory(tickets))
         leases = PostgresPersonLeases(self.engine, self.name, LEASE_S)
-        self.dispatch = LeasedDispatch(leases, tickets, self._answer, None, LEASE_S, sweep_s=0.1)
-        self.listening = PostgresInboxNotifications(self.url, self.dispatch.nudged)
+        self.dispatch = LeasedDispatch(
+            leases, tickets, self._answer, self._accept, self.preempted.append, LEASE_S, sweep_s=0.1
+        )
+        self.listening = PostgresInboxNotifications(self.url, self.dispatch.nudged, self.dispatch.redacted)
 
     async def start(self) -> None:
         self.listening.start()
@@ -56,6 +60,10 @@ class Replica:
             await uow.inbox.mark_done(event.event_id)
             await uow.commit()
         self.answered.append(event.event_id)
+
+    async def _accept(self, invitation: Invitation) -> None:
+        await self.hold.wait()
+        self.answered.append(invitation.room_id)
 
     def die(self) -> None:
         """kill -9 as the others see it: no more renewals, no release, its running answer never finishes."""
@@ -87,13 +95,17 @@ async def two(empty_database: EmptyDatabase) -> AsyncIterator[tuple[Replica, Rep
         await engine.dispose()
 
 
-async def take_in(engine: AsyncEngine, by: Replica, batch: list[IncomingText]) -> None:
+async def take_in(
+    engine: AsyncEngine, by: Replica, batch: list[IncomingText], invitations: tuple[Invitation, ...] = ()
+) -> None:
     """What the transaction intake does: commit the batch, then hand its senders to this replica's dispatch."""
     async with SqlAlchemyUnitOfWorkFactory(make_session_factory(engine))() as uow:
         for one in batch:
             await uow.inbox.record(one)
+        for invitation in invitations:
+            await uow.transactions.keep_invitation(invitation)
         await uow.commit()
-    by.dispatch.recorded(m.sender for m in batch)
+    by.dispatch.recorded([*(m.sender for m in batch), *(i.inviter for i in invitations)])
 
 
 def questions(count: int) -> list[IncomingText]:
@@ -153,3 +165,33 @@ async def test_the_people_of_a_replica_that_dies_are_answered_by_the_other_after
     await asyncio.sleep(0.5)
     assert sorted(answered) == sorted(m.event_id for m in first + later)
     assert in_order_per_person(answered)
+
+
+async def test_an_invitation_taken_in_before_a_crash_is_accepted_once_by_the_other_replica(
+    two: tuple[Replica, Replica, list[str], AsyncEngine],
+) -> None:
+    a, _b, answered, engine = two
+    invitation = Invitation(room_id=RoomId("!dm:example.org"), inviter=UserId(PEOPLE[0]))
+    a.die()  # acknowledged by a, which dies before acting on it
+    await take_in(engine, a, [], (invitation,))
+    await until(lambda: invitation.room_id in answered, timeout_s=LEASE_S * 10)
+    await asyncio.sleep(0.5)
+    assert answered == [invitation.room_id]
+    async with SqlAlchemyUnitOfWorkFactory(make_session_factory(engine))() as uow:
+        assert await uow.transactions.invitations() == []  # acted on: no longer kept
+
+
+async def test_a_redaction_received_by_one_replica_stops_the_answer_the_other_is_giving(
+    two: tuple[Replica, Replica, list[str], AsyncEngine],
+) -> None:
+    a, b, _answered, engine = two
+    question = questions(1)[0]
+    a.hold.clear()  # a is in the middle of answering
+    await take_in(engine, a, [question])
+    await until(lambda: question in a.preempted)
+    redaction = Redaction(
+        event_id=EventId("$redaction"), room_id=question.room_id, sender=question.sender, redacts=question.event_id
+    )
+    b.dispatch.run_here(redaction)  # the load balancer gave the redaction to b
+    await until(lambda: redaction in a.preempted)
+    a.hold.set()

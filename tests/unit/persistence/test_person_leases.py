@@ -2,21 +2,18 @@
 inbox refusing a "done" from a replica that no longer holds the lease."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.engine import make_engine, make_session_factory
+from adapters.persistence.engine import make_session_factory
 from adapters.persistence.fenced_inbox import FencedInboxFactory, LeaseLost, Ticket, WorkTickets
 from adapters.persistence.lease_notifications import PostgresInboxNotifications
 from adapters.persistence.leases import PostgresPersonLeases
-from adapters.persistence.migrate import upgrade_database
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from domain.model.controls import Redaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText
-from tests.unit.persistence.conftest import EmptyDatabase
 
 ALICE, BOB = "@alice:example.org", "@bob:example.org"
 # Short enough to watch a lease lapse in a test, long enough that a busy machine does not lapse it by accident.
@@ -31,20 +28,6 @@ def message(event_id: str, sender: str = ALICE, timestamp_ms: int = 1_000) -> In
         body=f"question {event_id}",
         timestamp_ms=timestamp_ms,
     )
-
-
-@pytest_asyncio.fixture
-async def postgres_url(empty_database: EmptyDatabase) -> str:
-    url = await empty_database("postgres")
-    await upgrade_database(url)
-    return url
-
-
-@pytest_asyncio.fixture
-async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    made = make_engine(postgres_url)
-    yield made
-    await made.dispose()
 
 
 def replica(engine: AsyncEngine, name: str, ttl_s: float = TTL_S) -> PostgresPersonLeases:
@@ -139,3 +122,47 @@ async def test_a_notification_reaches_every_listening_replica(postgres_url: str,
         assert heard[0] == [ALICE, BOB]
     finally:
         await listening.stop()
+
+
+async def test_a_redaction_notification_carries_the_redaction(postgres_url: str, engine: AsyncEngine) -> None:
+    heard: list[Redaction] = []
+    redaction = Redaction(
+        event_id=EventId("$r"), room_id=RoomId("!chat:example.org"), sender=UserId(ALICE), redacts=EventId("$q")
+    )
+    listening = PostgresInboxNotifications(postgres_url, lambda _: None, heard.append)
+    listening.start()
+    try:
+        for _ in range(100):
+            await replica(engine, "b").notify_redaction(redaction)
+            await asyncio.sleep(0.05)
+            if heard:
+                break
+        assert heard[0] == redaction
+    finally:
+        await listening.stop()
+
+
+JOB = "!reconciliation"
+
+
+async def test_a_job_lease_released_as_done_is_not_taken_again_within_the_idle_period(engine: AsyncEngine) -> None:
+    a, b = replica(engine, "a", ttl_s=60), replica(engine, "b", ttl_s=60)
+    assert await a.acquire_idle(JOB, 0) == 1
+    assert await b.acquire_idle(JOB, 0) is None  # running on a
+    await a.release(JOB, 1)
+    assert await b.acquire_idle(JOB, 3600) is None  # done on a moments ago: b's periodic pass skips
+    assert await b.acquire_idle(JOB, 0) == 2  # b's pass after its own start runs
+
+
+async def test_an_abandoned_job_lease_is_taken_at_once_whatever_the_idle_period(engine: AsyncEngine) -> None:
+    a, b = replica(engine, "a", ttl_s=60), replica(engine, "b", ttl_s=60)
+    assert await a.acquire_idle(JOB, 0) == 1
+    await a.abandon(JOB, 1)
+    assert await b.acquire_idle(JOB, 3600) == 2
+
+
+async def test_a_job_lease_whose_holder_died_is_taken_over_once_it_lapses(engine: AsyncEngine) -> None:
+    a, b = replica(engine, "a"), replica(engine, "b")
+    assert await a.acquire_idle(JOB, 0) == 1
+    await asyncio.sleep(TTL_S + 0.3)
+    assert await b.acquire_idle(JOB, 3600) == 2
