@@ -1,4 +1,4 @@
-"""Both compose files validate (`docker compose config -q`) and keep the promises of SPEC §6."""
+"""The compose files validate (`docker compose config -q`) and keep the promises of SPEC §6."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.fullstack import require_compose
-from tests.e2e.harness.images import FULLSTACK_COMPOSE, PROD_COMPOSE, compose_env
+from tests.e2e.harness.images import FULLSTACK_COMPOSE, PROD_COMPOSE, SCALE_COMPOSE, compose_env
 
 # The prod file needs an env file; the example one lists every setting.
 ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
@@ -35,7 +35,7 @@ def _compose_available() -> None:
     require_compose()
 
 
-@pytest.mark.parametrize("path", [PROD_COMPOSE, FULLSTACK_COMPOSE], ids=["prod", "fullstack"])
+@pytest.mark.parametrize("path", [PROD_COMPOSE, FULLSTACK_COMPOSE, SCALE_COMPOSE], ids=["prod", "fullstack", "scale"])
 def test_compose_file_validates(path: Path) -> None:
     result = _compose(path, "config", "-q")
     assert result.returncode == 0, f"{path.name}: {result.stderr}"
@@ -78,3 +78,28 @@ def test_fullstack_is_health_gated_on_loopback_with_one_shared_workspace() -> No
         return str(source)
 
     assert workspace("bot") == workspace("agent")
+
+
+def test_scale_is_health_gated_on_loopback_with_two_alike_replicas_behind_the_balancer() -> None:
+    services = _config(SCALE_COMPOSE)["services"]
+    assert set(services) == {"synapse-db", "bot-db", "synapse", "agent", "bot-a", "bot-b", "lb"}
+    for name, service in services.items():
+        assert service.get("pull_policy") == "never", f"{name} could be pulled"
+        assert "healthcheck" in service or name == "lb", f"{name} has no healthcheck"  # lb: in its Dockerfile
+        for port in service.get("ports", []):
+            assert port["host_ip"] == "127.0.0.1", f"{name} publishes {port} beyond loopback"
+    assert {name for name, dep in services["lb"]["depends_on"].items() if dep["condition"] == "service_healthy"} == {
+        "bot-a",
+        "bot-b",
+    }
+    a, b = services["bot-a"]["environment"], services["bot-b"]["environment"]
+    assert a["SURFACES_MODE"] == b["SURFACES_MODE"] == "appservice"
+    for shared in ("SURFACES_AS_TOKEN", "SURFACES_HS_TOKEN", "SURFACES_DATABASE_URL", "SURFACES_USER_ID"):
+        assert a[shared] == b[shared], shared
+    assert a["SURFACES_REPLICA_ID"] != b["SURFACES_REPLICA_ID"]
+    synapse = services["synapse"]["environment"]
+    assert synapse["SYNAPSE_APPSERVICE_URL"] == "http://lb:8009"
+    assert (synapse["SYNAPSE_APPSERVICE_AS_TOKEN"], synapse["SYNAPSE_APPSERVICE_HS_TOKEN"]) == (
+        a["SURFACES_AS_TOKEN"],
+        a["SURFACES_HS_TOKEN"],
+    )

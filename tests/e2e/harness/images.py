@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from tests.e2e.harness.bot_process import REPO_ROOT
 
@@ -13,6 +14,7 @@ from tests.e2e.harness.bot_process import REPO_ROOT
 LOCAL_BASE_IMAGE = "local/bookworm-py:base"
 FULLSTACK_COMPOSE = REPO_ROOT / "deploy" / "docker-compose.fullstack.yml"
 PROD_COMPOSE = REPO_ROOT / "deploy" / "docker-compose.prod.yml"
+SCALE_COMPOSE = REPO_ROOT / "deploy" / "docker-compose.scale.yml"
 
 
 def testcontainers_environment() -> None:
@@ -66,8 +68,13 @@ def build_fullstack_images(*services: str, timeout: float = 900) -> float:
     One builder for every image (the container homeserver of the e2e suite uses the stack's Synapse
     image), so the layer cache is shared and a second build of unchanged sources costs a second or two.
     """
+    return build_compose_images(FULLSTACK_COMPOSE, *services, timeout=timeout)
+
+
+def build_compose_images(compose_file: Path, *services: str, timeout: float = 900) -> float:
+    """`docker compose build` of the images of `compose_file` (all, or `services`); seconds taken."""
     started = time.monotonic()
-    command = ["docker", "compose", "-f", str(FULLSTACK_COMPOSE), "build", *services]
+    command = ["docker", "compose", "-f", str(compose_file), "build", *services]
     result = subprocess.run(command, env=compose_env(), capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
