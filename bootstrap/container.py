@@ -105,7 +105,12 @@ class MatrixContainer(containers.DeclarativeContainer):
 
 class WorkspaceContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
-    workspace = providers.Singleton(LocalWorkspace, config.workspace_dir)
+    # Appservice replicas share the volume: a partial file another replica is still writing is not abandoned.
+    workspace = providers.Selector(
+        config.mode,
+        sync=providers.Singleton(LocalWorkspace, config.workspace_dir),
+        appservice=providers.Singleton(LocalWorkspace, config.workspace_dir, abandoned_after_s=3600.0),
+    )
 
 
 class PlatformContainer(containers.DeclarativeContainer):

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR: Final = Path(__file__).with_name("migrations")
 # Alembic's default; env.py does not configure another one.
 VERSION_TABLE: Final = "alembic_version"
+# Any fixed number: the advisory lock that serialises migrations of replicas sharing one PostgreSQL database.
+MIGRATION_LOCK: Final = 0x7375726661636573
 
 
 def alembic_config(url: str | None = None) -> "Config":
@@ -70,6 +72,10 @@ def current_revisions(connection: Connection) -> frozenset[str]:
 
 
 def _upgrade_to_head(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Appservice replicas start together on one database: the first migrates, the others wait here (for the
+        # length of this transaction only) and then find it at head.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     heads = script_heads()
     if heads and current_revisions(connection) == heads:
         return  # the usual start: nothing to do, and alembic is never imported

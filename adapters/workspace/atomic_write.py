@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Final, TypeVar
@@ -104,17 +105,21 @@ def _rename_durably(temporary: Path, target: Path) -> None:
         os.close(directory)
 
 
-def remove_abandoned(directory: Path) -> int:
+def remove_abandoned(directory: Path, idle_s: float = 0.0) -> int:
     """Deletes the temporary files of writes a crash interrupted (a `kill -9` between create and rename)
     under `directory`, without following symlinks; returns how many. Only for a start-up, when no write of
-    this process can be under way."""
+    this process can be under way; `idle_s` spares files written to more recently than that, which another
+    process sharing the directory (an appservice replica) may still be writing."""
     removed = 0
+    written_before = time.time() - idle_s
     if not directory.is_dir():
         return 0
     for parent, _, names in os.walk(directory, followlinks=False):
         for name in names:
             path = Path(parent, name)
             if name.startswith(PARTIAL_PREFIX) and name.endswith(".tmp") and path.is_file() and not path.is_symlink():
+                if idle_s and path.stat().st_mtime > written_before:
+                    continue
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
                     removed += 1

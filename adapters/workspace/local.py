@@ -18,8 +18,11 @@ class LocalWorkspace(Workspace):
     (checked again after resolving, so a symlink planted in the tree cannot redirect them); reads of
     agents' paths go through `open_inside`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, abandoned_after_s: float = 0.0) -> None:
         self._root = Path(root)
+        # 0: every partial file at start-up was abandoned (one process). Appservice replicas share the volume, so
+        # there only files untouched this long go: a live download writes every megabyte.
+        self._abandoned_after_s = abandoned_after_s
 
     @property
     def root(self) -> Path:
@@ -36,7 +39,7 @@ class LocalWorkspace(Workspace):
         # Only the bot's own area: agents' files elsewhere in the volume are theirs.
         bot_area = self._root / MATRIX_PREFIX.split("/", 1)[0]
         try:
-            return await asyncio.to_thread(remove_abandoned, bot_area)
+            return await asyncio.to_thread(remove_abandoned, bot_area, self._abandoned_after_s)
         except OSError as error:
             raise WorkspaceError(f"cannot clean {bot_area}: {error.strerror or error}") from error
 

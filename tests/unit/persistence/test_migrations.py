@@ -1,6 +1,7 @@
 """The migrations build exactly the schema the ORM rows describe, on every real backend, and
 upgrading keeps the rows already there."""
 
+import asyncio
 from typing import Any
 
 from alembic import command
@@ -14,6 +15,7 @@ from adapters.persistence.tables import Base
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from domain.model.ids import RoomId, UserId
 from domain.model.room import RoomStatus
+from tests.unit.persistence.conftest import EmptyDatabase
 
 ROOM = {
     "room_id": "!r1:example.org",
@@ -87,5 +89,16 @@ async def test_upgrading_from_the_initial_schema_keeps_existing_rows(database_ur
             assert room.archived_notice_sent is False
             assert await uow.sync_state.get_token() == "s1"
             assert await uow.snapshots.for_owner(UserId("@alice:example.org")) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_replicas_migrating_one_postgresql_database_at_once_both_start(empty_database: EmptyDatabase) -> None:
+    url = await empty_database("postgres")
+    await asyncio.gather(upgrade_database(url), upgrade_database(url), upgrade_database(url))
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_schema_drift) == []
     finally:
         await engine.dispose()

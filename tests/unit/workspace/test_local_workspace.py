@@ -3,6 +3,7 @@
 import asyncio
 import io
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -260,3 +261,15 @@ async def test_abandoned_partial_files_in_the_bots_area_are_removed_and_nothing_
 
 async def test_a_workspace_without_the_bots_area_has_nothing_to_clean(root: Path) -> None:
     assert await LocalWorkspace(root).remove_abandoned_writes() == 0
+
+
+async def test_with_several_replicas_a_partial_file_still_being_written_is_spared(root: Path) -> None:
+    inbox = root / "surfaces" / "matrix" / "alice" / "room" / "inbox"
+    inbox.mkdir(parents=True)
+    live, dead = inbox / f"{PARTIAL_PREFIX}live.tmp", inbox / f"{PARTIAL_PREFIX}dead.tmp"
+    live.write_bytes(b"another replica is writing this")
+    dead.write_bytes(b"a replica died writing this")
+    two_hours_ago = time.time() - 7200
+    os.utime(dead, (two_hours_ago, two_hours_ago))
+    assert await LocalWorkspace(root, abandoned_after_s=3600).remove_abandoned_writes() == 1
+    assert live.exists() and not dead.exists()
