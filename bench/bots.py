@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 import psutil
@@ -17,7 +20,30 @@ from tests.e2e.harness import REPO_ROOT, BotProcess
 
 AGENTS_FILE = REPO_ROOT / "config" / "agents.yaml"
 BASELINES = Path(__file__).resolve().parent / "baselines"
-SURFACES_KINDS = ("surfaces", "surfaces_e2ee")
+SURFACES_KINDS = ("surfaces", "surfaces_e2ee", "surfaces_as", "surfaces_as2")
+
+
+class Bot(Protocol):
+    """What the latency and burst phases need of a bot: one process (BenchBot) or several (ReplicaGroup)."""
+
+    kind: str
+    user_id: str
+
+    @property
+    def peak_rss_mb(self) -> float: ...
+
+    @property
+    def pids(self) -> list[int]: ...
+
+    async def start(self) -> float: ...
+
+    async def stop(self) -> None: ...
+
+    def is_running(self) -> bool: ...
+
+    def sample(self) -> None: ...
+
+    def cpu_seconds(self) -> float: ...
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -65,20 +91,24 @@ def tree_peak_rss_mb(pid: int) -> float:
 
 @dataclass
 class BenchBot:
-    """One bot: `kind` is surfaces, surfaces_e2ee (the same bot creating encrypted rooms), nio, mautrix or
-    mautrix_ordered. `peak_rss_mb` is kept up to date by `sample()`."""
+    """One bot process: `kind` is surfaces, surfaces_e2ee (the same bot creating encrypted rooms), nio, mautrix,
+    mautrix_ordered, or one replica of surfaces_as / surfaces_as2 (appservice mode, its settings in `extra_env`).
+    `peak_rss_mb` is kept up to date by `sample()`."""
 
     kind: str
     user_id: str
     password: str
     root: Path
     homeserver_url: str
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: BotProcess = field(init=False)
     peak_rss_mb: float = 0.0
     started_at: float = 0.0
     ready_at: float = 0.0
     # (seconds since process start, current RSS MB) while starting: where in start-up memory peaks.
     rss_during_start: list[tuple[float, float]] = field(default_factory=list)
+    # The CPU last read: what a killed process had used, so a burst's CPU difference keeps it.
+    _cpu_last: float = 0.0
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -115,7 +145,7 @@ class BenchBot:
             }
             if self.kind == "surfaces_e2ee":
                 env["SURFACES_ENCRYPTION"] = "true"  # its chat rooms are created encrypted (docs/encryption.md)
-            return env
+            return env | self.extra_env
         return {
             "BENCH_HOMESERVER": homeserver_url,
             "BENCH_USER_ID": self.user_id,
@@ -123,6 +153,13 @@ class BenchBot:
             "BENCH_READY_FILE": str(self.root / "ready"),
             "BENCH_ORDERED": "1" if self.kind == "mautrix_ordered" else "0",
         }
+
+    def is_running(self) -> bool:
+        return self.process.is_running()
+
+    @property
+    def pids(self) -> list[int]:
+        return [self.pid]
 
     @property
     def pid(self) -> int:
@@ -140,6 +177,7 @@ class BenchBot:
         (self.root / "ready").unlink(missing_ok=True)
         self.peak_rss_mb = 0.0
         self.rss_during_start = []
+        self._cpu_last = 0.0
         self.started_at = time.monotonic()
         self.process.start()
         deadline = self.started_at + limit_s
@@ -174,11 +212,39 @@ class BenchBot:
         return tree_rss_mb(self.pid) if self.process.is_running() else 0.0
 
     def cpu_seconds(self) -> float:
-        return tree_cpu_seconds(self.pid) if self.process.is_running() else 0.0
+        """CPU of the process tree; once it has exited, what it had used when last read (see `kill`)."""
+        if self.process.is_running():
+            self._cpu_last = tree_cpu_seconds(self.pid)
+        return self._cpu_last
 
     async def stop(self) -> None:
         self.sample()
+        self.cpu_seconds()
         await asyncio.to_thread(self.process.stop, 60)
+
+    def logged_start_s(self) -> float | None:
+        """Seconds from `settings_loaded` to `ready` in the bot's log of its latest start: its own start-up,
+        without the interpreter and the imports before it (which a busy machine stretches most)."""
+        latest = self.process.log_text().rsplit("===== harness: start", 1)[-1]
+        marks: dict[str, float] = {}
+        for line in latest.splitlines():
+            if '"settings_loaded"' in line or '"ready"' in line:
+                try:
+                    entry = json.loads(line)
+                    marks[entry["event"]] = datetime.fromisoformat(
+                        entry["timestamp"].replace("Z", "+00:00")
+                    ).timestamp()
+                except (ValueError, KeyError, TypeError):
+                    continue
+        if "settings_loaded" not in marks or "ready" not in marks:
+            return None
+        return round(marks["ready"] - marks["settings_loaded"], 3)
+
+    def kill(self) -> None:
+        """SIGKILL (`kill -9`) of the whole process group: a crash, nothing released."""
+        self.sample()
+        self.cpu_seconds()
+        self.process.kill()
 
     def delete_database(self) -> None:
         """The SQLite index only: the kept session (token, device) stays, as after a lost volume of data."""

@@ -9,14 +9,14 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import psutil
 
 from adapters.matrix.sync_loop import sync_filter
 from bench import homeserver_metrics
-from bench.bots import BenchBot, tree_cpu_seconds
+from bench.bots import BenchBot, Bot, tree_cpu_seconds
 from bench.matrix import LeanClient, reply_target
 from bench.proxy import CountingProxy
 from bench.rooms import PASSWORD, Person
@@ -71,7 +71,7 @@ class LatencySeries:
     load on a shared machine falls on all of them alike; one message is in flight at a time.
     """
 
-    def __init__(self, person: Person, bot: BenchBot) -> None:
+    def __init__(self, person: Person, bot: Bot) -> None:
         assert person.watcher is not None
         self.person, self.watcher, self.bot = person, person.watcher, bot
         self.tag = uuid.uuid4().hex[:6]
@@ -119,18 +119,20 @@ async def latency(series: list[LatencySeries], messages: int) -> list[Json]:
 
 async def burst(
     people: list[Person],
-    bot: BenchBot,
+    bot: Bot,
     per_room: int,
     quiet_s: float,
     cap_s: float,
     homeserver_pid: int | None = None,
     proxy: CountingProxy | None = None,
     metrics_url: str | None = None,
+    during: Callable[[dict[int, dict[str, str]]], Awaitable[Json]] | None = None,
 ) -> Json:
     """Every user sends `per_room` messages into each of their rooms, all at once; then wait for quiet.
 
     With `proxy` (the bot talking to the homeserver through it) the bot's requests are counted by endpoint;
-    with `metrics_url` (Synapse's metrics) the homeserver's CPU is split by servlet and background process.
+    with `metrics_url` (Synapse's metrics) the homeserver's CPU is split by servlet and background process;
+    `during` runs once every message is sent (the failover phase's kill), and is awaited before the quiet.
     """
     tag = uuid.uuid4().hex[:6]
     texts = [
@@ -140,6 +142,7 @@ async def burst(
         for m in range(per_room)
     ]
     jobs = [(person, text, person.send_text(room, text)) for person, room, text in texts]
+    positions = [await stream_position(person) for person in people]
     cpu_before, machine_before = bot.cpu_seconds(), machine_busy_seconds()
     homeserver_before = tree_cpu_seconds(homeserver_pid) if homeserver_pid else 0.0
     metrics_before = await homeserver_metrics.scrape(metrics_url) if metrics_url else None
@@ -151,6 +154,7 @@ async def burst(
         if isinstance(result, str):
             sent_by[id(person)][result] = text
     send_errors = [str(r) for r in results if isinstance(r, BaseException)]
+    side = await during(sent_by) if during is not None else None
     await _until_quiet(people, bot, sent_done, quiet_s, started + cap_s)
     cpu = bot.cpu_seconds() - cpu_before
     machine = machine_busy_seconds() - machine_before
@@ -168,6 +172,9 @@ async def burst(
         echoes, one = await answer_counts(person, bot.user_id, sent_by[id(person)])
         counts.update(echoes)
         seen.update(one)
+    out_of_order: Counter[str] = Counter()
+    for person, since in zip(people, positions, strict=True):
+        out_of_order.update(await rooms_out_of_order(person, bot.user_id, since))
     all_sent = {event_id for sent in sent_by.values() for event_id in sent}
     firsts = [
         person.watcher.arrivals[event_id][0]
@@ -197,7 +204,50 @@ async def burst(
         "machine_busy_cpu_share": round(machine / window / (psutil.cpu_count() or 1), 2),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "watcher_limited_timelines": sum(p.watcher.limited_timelines for p in people if p.watcher),
+        "rooms": sum(len(p.rooms) for p in people),
+        "rooms_out_of_order": out_of_order["timeline"],
+        "rooms_out_of_timestamp_order": out_of_order["timestamp"],
+        **({"during": side} if side is not None else {}),
     }
+
+
+# Every message of the burst, in the order the homeserver persisted them (a sync timeline is in stream order;
+# /messages is in DAG order, where messages sent at once may share a depth and come out in either order).
+_ORDER_FILTER: Json = {
+    "room": {
+        "timeline": {"limit": 1000, "types": ["m.room.message", "m.room.encrypted"]},
+        "state": {"types": []},
+        "ephemeral": {"types": []},
+        "account_data": {"types": []},
+    },
+    "presence": {"types": []},
+    "account_data": {"types": []},
+}
+
+
+async def stream_position(person: Person) -> str:
+    """A sync token from before the burst: the timeline after it is the burst's, in stream order."""
+    return str((await person.client.sync(None, 0, {"room": {"rooms": []}}))["next_batch"])
+
+
+async def rooms_out_of_order(person: Person, bot_user_id: str, since: str) -> Counter[str]:
+    """Rooms where the bot's answers do not come in the order of the messages they answer: `timeline` by the
+    room's order (stream order, what every member sees), `timestamp` by the messages' origin_server_ts (the
+    appservice inbox's order; messages sent at the same moment may be persisted in another order than their
+    timestamps). A room whose timeline came back `limited` counts in both, as it could not be checked."""
+    data = await person.client.sync(since, 0, _ORDER_FILTER)
+    bad: Counter[str] = Counter()
+    for room_id in person.rooms:
+        timeline = data.get("rooms", {}).get("join", {}).get(room_id, {}).get("timeline", {})
+        events = timeline.get("events", [])
+        asked = [e for e in events if e.get("sender") == person.client.user_id]
+        answers = [e for e in events if e.get("sender") == bot_user_id]
+        by_stamp = sorted(asked, key=lambda e: e.get("origin_server_ts", 0))  # stable: ties keep stream order
+        for name, order in (("timeline", asked), ("timestamp", by_stamp)):
+            position = {e["event_id"]: number for number, e in enumerate(order)}
+            answered = [position[target] for e in answers if (target := reply_target(e)) in position]
+            bad[name] += bool(timeline.get("limited")) or answered != sorted(answered)
+    return bad
 
 
 async def warm_up(people: list[Person], bot_user_id: str, timeout_s: float = 120) -> None:
@@ -216,7 +266,7 @@ async def warm_up(people: list[Person], bot_user_id: str, timeout_s: float = 120
             await asyncio.sleep(0.5)
 
 
-async def _until_quiet(people: list[Person], bot: BenchBot, sent_done: float, quiet_s: float, cap: float) -> None:
+async def _until_quiet(people: list[Person], bot: Bot, sent_done: float, quiet_s: float, cap: float) -> None:
     """Returns once no answer has arrived for `quiet_s` seconds (or at the hard cap, which is reported)."""
     while time.monotonic() < cap:
         last = max([sent_done, *(p.watcher.last_arrival or 0.0 for p in people if p.watcher)])
