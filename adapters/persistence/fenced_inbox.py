@@ -48,12 +48,13 @@ class WorkTickets:
 
 
 class FencedInbox(SqlAlchemyInbox):
-    """`mark_done` checks the fencing generation in the same transaction; a lost lease raises `LeaseLost` and
+    """Messages are recorded with the database's clock as their arrival (replicas' clocks may differ), and
+    `mark_done` checks the fencing generation in the same transaction; a lost lease raises `LeaseLost` and
     the unit of work keeps nothing. The new holder answers the message again: the replies' transaction ids are
     deterministic and every send names the one appservice device, so the homeserver returns the same events."""
 
     def __init__(self, session: AsyncSession, tickets: WorkTickets) -> None:
-        super().__init__(session)
+        super().__init__(session, arrival_by_database=True)
         self._session = session
         self._tickets = tickets
 

@@ -4,7 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Insert, bindparam, select, update
+from sqlalchemy import Insert, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +32,11 @@ UNREADABLE: Final = "unreadable"
 class SqlAlchemyInbox(Inbox):
     """`Inbox` over one `AsyncSession`; the unit of work commits, never this."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, arrival_by_database: bool = False) -> None:
         self._session = session
+        # Several processes recording into one PostgreSQL database (appservice replicas): `received_at` from the
+        # database's one clock, so arrival order holds across them (`clock_timestamp()` grows row by row).
+        self._arrival_by_database = arrival_by_database
 
     async def record(self, message: InboxItem) -> bool:
         values = {
@@ -46,9 +49,13 @@ class SqlAlchemyInbox(Inbox):
             "done": False,
             **_kind_and_payload(message),
         }
-        statement = _insert_unless_known(self._session.get_bind().dialect.name)
+        dialect = self._session.get_bind().dialect.name
+        by_database = self._arrival_by_database and dialect == "postgresql"
+        statement = _insert_unless_known(dialect, by_database)
         if statement is None:
             return await self._record_in_savepoint(values)
+        if by_database:
+            del values["received_at"]  # the statement takes it from the database's clock
         # RETURNING yields a row only when the INSERT was not skipped as a duplicate.
         result = await self._session.execute(statement, values)
         return result.first() is not None
@@ -79,22 +86,25 @@ class SqlAlchemyInbox(Inbox):
         return True
 
 
-def _insert_unless_known(dialect: str) -> Insert | None:
+def _insert_unless_known(dialect: str, arrival_by_database: bool = False) -> Insert | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING event_id, built once per dialect (the values are parameters)."""
     # ON CONFLICT DO NOTHING, rather than catching the error, because on PostgreSQL a
     # failed INSERT aborts the whole transaction, and with it the caller's other work.
-    if dialect not in _INSERTS:
+    if (dialect, arrival_by_database) not in _INSERTS:
         key = [INBOX.c.event_id]
+        statement: Insert | None = None
         if dialect == "sqlite":
-            _INSERTS[dialect] = sqlite.insert(INBOX).on_conflict_do_nothing(index_elements=key).returning(*key)
+            statement = sqlite.insert(INBOX).on_conflict_do_nothing(index_elements=key).returning(*key)
         elif dialect == "postgresql":
-            _INSERTS[dialect] = postgresql.insert(INBOX).on_conflict_do_nothing(index_elements=key).returning(*key)
-        else:
-            _INSERTS[dialect] = None
-    return _INSERTS[dialect]
+            insert = postgresql.insert(INBOX)
+            if arrival_by_database:
+                insert = insert.values(received_at=func.clock_timestamp())
+            statement = insert.on_conflict_do_nothing(index_elements=key).returning(*key)
+        _INSERTS[dialect, arrival_by_database] = statement
+    return _INSERTS[dialect, arrival_by_database]
 
 
-_INSERTS: dict[str, Insert | None] = {}
+_INSERTS: dict[tuple[str, bool], Insert | None] = {}
 # Built once: these run for every message, and a prepared Core statement is compiled only once.
 _IS_DONE: Final = select(INBOX.c.done).where(INBOX.c.event_id == bindparam("b_event_id"))
 _MARK_DONE: Final = (

@@ -89,13 +89,15 @@ _CLAIMABLE: Final = text(
     LIMIT :limit
     """
 )
-# The same order as `Inbox.pending`: what the room queues must see first comes first. The messages this replica
-# already handed out are left out by the database: in a burst a person's backlog is read once per transaction,
-# and rebuilding the whole backlog each time grew with its square.
+# Arrival order, which is the rooms' order: the homeserver pushes one transaction at a time, in its stream order,
+# and each row's arrival is the database's clock (FencedInbox). Not the senders' timestamps: messages sent at the
+# same moment carry timestamps in another order than the room shows them (the bench and the scale test saw it).
+# The messages this replica already handed out are left out by the database: in a burst a person's backlog is
+# read once per transaction, and rebuilding the whole backlog each time grew with its square.
 _PENDING_OF: Final = text(
     """
     SELECT * FROM inbox WHERE sender = :person AND NOT done AND event_id <> ALL(:known)
-    ORDER BY timestamp_ms, received_at, event_id
+    ORDER BY received_at, event_id
     """
 )
 _INVITATIONS_OF: Final = text("SELECT room_id FROM pending_invitations WHERE inviter = :person ORDER BY received_at")

@@ -18,7 +18,7 @@ MESSAGE = IncomingText(
 async def test_savepoint_fallback_is_idempotent_and_keeps_the_transaction(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inbox_module, "_insert_unless_known", lambda dialect: None)
+    monkeypatch.setattr(inbox_module, "_insert_unless_known", lambda dialect, by_database=False: None)
     await upgrade_database(database_url)
     engine = make_engine(database_url)
     try:
