@@ -9,8 +9,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.persistence.inbox import SqlAlchemyInbox
 from domain.model.ids import EventId
 
-# FOR SHARE: a replica taking the lease over (an UPDATE of this row) waits until this transaction has committed,
-# so its read of the person's pending messages already sees this one done.
+# One statement on the hot path: the message is marked done only while the lease row is still this replica's,
+# with the generation it was handed out under. FOR SHARE: a replica taking the lease over (an UPDATE of that row)
+# waits until this transaction has committed, so its read of the person's pending messages sees this one done.
+_MARK_DONE_UNDER_LEASE: Final = text(
+    """
+    UPDATE inbox SET done = true, done_at = clock_timestamp()
+    WHERE event_id = :event_id AND NOT done AND EXISTS (
+        SELECT 1 FROM person_leases
+        WHERE person = :person AND holder = :holder AND generation = :generation
+          AND expires_at >= clock_timestamp()
+        FOR SHARE
+    )
+    RETURNING event_id
+    """
+)
+# Only when nothing was marked: already done (or unknown), which is fine, or the lease is gone, which is not.
 _LEASE_STILL_HELD: Final = text(
     """
     SELECT 1 FROM person_leases
@@ -62,13 +76,12 @@ class FencedInbox(SqlAlchemyInbox):
         ticket = self._tickets.get(event_id)
         if ticket is None:
             raise LeaseLost(f"{event_id} was not handed out under a lease of this replica")
-        held = await self._session.execute(
-            _LEASE_STILL_HELD,
-            {"person": ticket.person, "holder": self._tickets.holder, "generation": ticket.generation},
-        )
-        if held.first() is None:
+        lease = {"person": ticket.person, "holder": self._tickets.holder, "generation": ticket.generation}
+        marked = await self._session.execute(_MARK_DONE_UNDER_LEASE, {"event_id": event_id, **lease})
+        if marked.first() is not None:
+            return
+        if (await self._session.execute(_LEASE_STILL_HELD, lease)).first() is None:
             raise LeaseLost(f"the lease on {ticket.person} (generation {ticket.generation}) is no longer held")
-        await super().mark_done(event_id)
 
 
 class FencedInboxFactory:
