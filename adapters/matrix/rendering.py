@@ -84,7 +84,8 @@ def _adds_nothing(text: str, formatted: str) -> bool:
 # one line, none of the characters that open syntax, not starting like a block (heading, list, quote,
 # indented code). Most chat answers are like this; they skip the parser (a property test checks that the
 # parser would have added nothing).
-INERT_PROSE = re.compile(r"[^\s#>+=\-*0-9\x00][^\n\r\x00*_`\[\]!<>&\\~|]*")
+# The first character is held to the same rule as the rest (a leading backslash escape, `\:`, was let through).
+INERT_PROSE = re.compile(r"[^\s#>+=\-*0-9\x00_`\[\]!<>&\\~|][^\n\r\x00*_`\[\]!<>&\\~|]*")
 
 
 def render_markdown(text: str) -> RenderedMessage:
