@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.tables import SnapshotRow
+from adapters.persistence.tables import SNAPSHOTS, SnapshotRow
+from adapters.persistence.upsert import upsert
 from domain.model.ids import AgentId, PlatformChatId, UserId
 from domain.model.snapshot import Snapshot
 from ports.snapshots import SnapshotRepository
@@ -24,7 +24,11 @@ class SqlAlchemySnapshotRepository(SnapshotRepository):
 
     async def save(self, snapshot: Snapshot) -> None:
         values = _values(snapshot)
-        statement = _upsert(self._session.get_bind().dialect.name, values)
+        # One statement instead of merge's SELECT-then-write: the old payload, possibly large, is never loaded.
+        # It bypasses the session's identity map, so the reads below use populate_existing rather than trust a
+        # row the session may still hold from before.
+        dialect = self._session.get_bind().dialect.name
+        statement = upsert(dialect, SNAPSHOTS, values, ["owner", "label"])
         if statement is None:
             await self._session.merge(SnapshotRow(**values))
             return
@@ -36,21 +40,6 @@ class SqlAlchemySnapshotRepository(SnapshotRepository):
         # Sorted here rather than in SQL: PostgreSQL compares text by the database's locale,
         # which need not be the code point order SQLite and the fake use.
         return sorted(snapshots, key=lambda snapshot: snapshot.label)
-
-
-def _upsert(dialect: str, values: dict[str, Any]) -> Insert | None:
-    # One statement instead of merge's SELECT-then-write: the old payload, possibly large, is
-    # never loaded, and two tasks saving the same label cannot both try to INSERT it.
-    # It bypasses the session's identity map, so the reads above use populate_existing rather
-    # than trust a row the session may still hold from before.
-    key = [SnapshotRow.owner, SnapshotRow.label]
-    changed = {name: value for name, value in values.items() if name not in ("owner", "label")}
-    if dialect == "sqlite":
-        return sqlite.insert(SnapshotRow).values(values).on_conflict_do_update(index_elements=key, set_=changed)
-    if dialect == "postgresql":
-        statement = postgresql.insert(SnapshotRow).values(values)
-        return statement.on_conflict_do_update(index_elements=key, set_=changed)
-    return None
 
 
 def _values(snapshot: Snapshot) -> dict[str, Any]:

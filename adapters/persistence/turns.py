@@ -3,7 +3,8 @@
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.tables import LatestTurnRow
+from adapters.persistence.tables import LATEST_TURNS
+from adapters.persistence.upsert import upsert
 from domain.model.ids import EventId, RoomId
 from domain.model.turn import LatestTurn
 from ports.turns import LatestTurnRepository
@@ -16,9 +17,7 @@ class SqlAlchemyLatestTurnRepository(LatestTurnRepository):
         self._session = session
 
     async def get(self, room_id: RoomId) -> LatestTurn | None:
-        row = (
-            await self._session.execute(select(LatestTurnRow.__table__).where(LatestTurnRow.room_id == room_id))
-        ).first()
+        row = (await self._session.execute(select(LATEST_TURNS).where(LATEST_TURNS.c.room_id == room_id))).first()
         if row is None:
             return None
         return LatestTurn(
@@ -30,8 +29,6 @@ class SqlAlchemyLatestTurnRepository(LatestTurnRepository):
         )
 
     async def save(self, turn: LatestTurn) -> None:
-        # Delete then insert: portable across SQLite and PostgreSQL without a dialect-specific upsert.
-        await self._session.execute(delete(LatestTurnRow).where(LatestTurnRow.room_id == turn.room_id))
         values = {
             "room_id": turn.room_id,
             "question_id": turn.question_id,
@@ -39,4 +36,9 @@ class SqlAlchemyLatestTurnRepository(LatestTurnRepository):
             "answer_id": turn.answer_id,
             "trigger": turn.trigger,
         }
-        await self._session.execute(insert(LatestTurnRow).values(values))
+        # One statement on every answer (this runs in its write transaction); delete-then-insert elsewhere.
+        statement = upsert(self._session.get_bind().dialect.name, LATEST_TURNS, values, ["room_id"])
+        if statement is None:
+            await self._session.execute(delete(LATEST_TURNS).where(LATEST_TURNS.c.room_id == turn.room_id))
+            statement = insert(LATEST_TURNS).values(values)
+        await self._session.execute(statement)

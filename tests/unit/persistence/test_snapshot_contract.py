@@ -109,7 +109,7 @@ async def test_replace_without_upsert_support_falls_back_to_merge(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Dialects without ON CONFLICT take the merge path; hide it on the backends we have.
-    monkeypatch.setattr(snapshots_module, "_upsert", lambda dialect, values: None)
+    monkeypatch.setattr(snapshots_module, "upsert", lambda dialect, table, values, key: None)
     await upgrade_database(database_url)
     engine = make_engine(database_url)
     try:
