@@ -13,9 +13,9 @@ from adapters.matrix.client import make_client
 from adapters.matrix.decryption import DecryptingHandler
 from adapters.matrix.key_maintenance import KeyArrivals, KeyMaintenance
 from adapters.matrix.media import NioMediaStore
-from adapters.matrix.receipts import NioReadReceipts
+from adapters.matrix.receipts import LookAheadReceipts, NioReadReceipts
 from adapters.matrix.room_encryption import RoomEncryption
-from adapters.matrix.room_queues import KeyedWorkQueues
+from adapters.matrix.room_queues import EachOf, KeyedWorkQueues
 from adapters.matrix.sender import NioMessageSender
 from adapters.matrix.state_view import NioTopologyView
 from adapters.matrix.sync_loop import MatrixSyncLoop
@@ -100,7 +100,8 @@ class MatrixContainer(containers.DeclarativeContainer):
             AppserviceRoomStateReader, client, config.sync_timeline_limit, config.reconcile_rooms_per_s
         ),
     )
-    receipts = providers.Singleton(NioReadReceipts, client)
+    # One receipt covers the messages waiting behind the one taken (adapters/matrix/receipts.py).
+    receipts = providers.Singleton(LookAheadReceipts, providers.Singleton(NioReadReceipts, client))
 
 
 class WorkspaceContainer(containers.DeclarativeContainer):
@@ -223,9 +224,12 @@ class ApplicationContainer(containers.DeclarativeContainer):
         uow,
         config.room_key_wait_s,
     )
-    preempt_answers = providers.Singleton(PreemptAnswers, in_flight)
+    # Sees each event as it is queued: a stop reaches the running answer, a receipt can look ahead.
+    on_queued = providers.Singleton(
+        EachOf[RoomEvent], providers.Singleton(PreemptAnswers, in_flight), matrix.receipts.provided.arrived
+    )
     message_queues = providers.Singleton(
-        KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(decrypting), preempt=preempt_answers
+        KeyedWorkQueues[RoomEvent], metrics.provided.counting.call(decrypting), preempt=on_queued
     )
     sync_loop = providers.Singleton(
         MatrixSyncLoop,
@@ -246,7 +250,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         persistence.tickets,
         metrics.provided.counting.call(decrypting),
         accept_invitation.provided.execute,
-        preempt_answers,
+        on_queued,
         config.lease_s,
     )
     inbox_notifications = providers.Singleton(

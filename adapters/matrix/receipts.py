@@ -5,10 +5,15 @@ import logging
 import aiohttp
 from nio import AsyncClient, RoomReadMarkersResponse
 
+from domain.model.controls import QuestionEdited, Reaction, Redaction
 from domain.model.ids import EventId, RoomId
+from domain.model.messages import RoomEvent, RoomRenamed
 from ports.receipts import ReadReceipts
 
 log = logging.getLogger(__name__)
+
+# What the room queues mark read as they take it (domain/services/handle_room_event.py); the rest is not.
+_NOT_MARKED = (RoomRenamed, Redaction, Reaction, QuestionEdited)
 
 
 class NioReadReceipts(ReadReceipts):
@@ -27,3 +32,41 @@ class NioReadReceipts(ReadReceipts):
             return
         if not isinstance(response, RoomReadMarkersResponse):
             log.warning("receipt_failed", extra={"room_id": room_id, "error": str(response)})
+
+
+class LookAheadReceipts(ReadReceipts):
+    """Marks read the newest message already waiting in the room's queue, not only the one taken.
+
+    A receipt covers its event and everything before it, so one receipt on the newest waiting message tells the
+    person all of them arrived, and the messages it covered need none when their turn comes. Twenty messages sent
+    at once are then one receipt instead of twenty: in the 1,000-message burst receipts were half of the bot's
+    requests, each one a write and a stream fan-out in the homeserver. A message alone in its room is still marked
+    read the moment it is taken.
+
+    `arrived` sees each event as it is handed to its room's queue (in the queue's order), `mark_read` each message
+    as it is taken."""
+
+    def __init__(self, inner: ReadReceipts) -> None:
+        self._inner = inner
+        # Per room, messages queued since the room's last receipt, in queue order (a dict keeps insertion order).
+        self._waiting: dict[RoomId, dict[EventId, None]] = {}
+        # Per room, messages a receipt already covered that have not been taken yet.
+        self._covered: dict[RoomId, set[EventId]] = {}
+
+    def arrived(self, event: RoomEvent) -> None:
+        if not isinstance(event, _NOT_MARKED):
+            self._waiting.setdefault(event.room_id, {})[event.event_id] = None
+
+    async def mark_read(self, room_id: RoomId, event_id: EventId) -> None:
+        covered = self._covered.get(room_id)
+        if covered is not None and event_id in covered:
+            covered.discard(event_id)
+            if not covered:
+                del self._covered[room_id]
+            return
+        waiting = self._waiting.pop(room_id, {})
+        newest = next(reversed(waiting), event_id)
+        ahead = waiting.keys() - {event_id}
+        if ahead:
+            self._covered.setdefault(room_id, set()).update(ahead)
+        await self._inner.mark_read(room_id, newest)

@@ -107,6 +107,17 @@ class KeyedWorkQueues(Generic[T]):
         await asyncio.gather(*pending, return_exceptions=True)
 
 
+class EachOf(Generic[T]):
+    """Several callbacks as one `preempt`: each sees every submitted item, in the order given."""
+
+    def __init__(self, *callbacks: Callable[[T], None]) -> None:
+        self._callbacks = callbacks
+
+    def __call__(self, item: T) -> None:
+        for callback in self._callbacks:
+            callback(item)
+
+
 def is_transient(error: Exception) -> bool:
     """Worth retrying: the homeserver unreachable or a proxy in front of it unavailable."""
     return isinstance(error, UNREACHABLE) or (isinstance(error, MatrixRequestError) and error.homeserver_unavailable)
