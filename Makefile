@@ -1,5 +1,7 @@
 # The two commands of the README: `make run` (the embedded default) and `make test` (everything CI runs).
-# Both install uv from PyPI when it is missing, then let uv install the locked dependencies.
+# Both install uv from PyPI when it is missing, then let uv install the locked dependencies, compiled to
+# bytecode as the container images are: with PYTHONDONTWRITEBYTECODE set, as on this machine, every start
+# would compile its imports again (2.5 s of a 4 s start of the bot, and of every process the tests start).
 
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
@@ -8,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
 		|| python3 -m pip install --quiet --break-system-packages uv
-	@$(UV) sync --locked --quiet
+	@$(UV) sync --locked --quiet --compile-bytecode
 
 run: uv
 	$(UV) run surfaces dev
