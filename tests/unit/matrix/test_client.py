@@ -3,11 +3,14 @@
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import pytest
 from aiohttp import web
 from nio import WhoamiError, WhoamiResponse
+from nio.store import SqliteStore
 
-from adapters.matrix.client import loads_sharing_strings, make_client
+from adapters.matrix.client import LeanSqliteStore, loads_sharing_strings, make_client
 
 BOT = "@bot:example.org"
 
@@ -69,7 +72,8 @@ async def test_a_body_that_is_not_json_is_an_error_response_not_an_exception() -
 
 def test_equal_string_values_are_one_object_and_the_result_equals_json_loads() -> None:
     event = {"type": "m.room.member", "sender": BOT, "content": {"membership": "join", "tags": ["a", "a"]}}
-    text = json.dumps({"events": [event, dict(event)], "n": 1, "none": None})
+    padding = ["x" * 100] * 3000  # over SHARING_FROM_CHARS: a start-up sync's size
+    text = json.dumps({"events": [event, dict(event)], "n": 1, "none": None, "padding": padding})
 
     parsed = loads_sharing_strings(text)
 
@@ -77,3 +81,16 @@ def test_equal_string_values_are_one_object_and_the_result_equals_json_loads() -
     first, second = parsed["events"]
     assert first["sender"] is second["sender"]
     assert first["content"]["membership"] is second["content"]["membership"]
+
+
+def test_a_small_body_is_parsed_as_json_loads_does() -> None:
+    text = json.dumps({"events": [{"type": "m.room.message", "sender": BOT}], "n": 1})
+    assert loads_sharing_strings(text) == json.loads(text)
+
+
+def test_the_store_writes_nothing_when_a_sync_found_no_newly_encrypted_room(tmp_path: Path) -> None:
+    # nio's own store would open a transaction and look its account up (and, with none saved, fail).
+    store = LeanSqliteStore(BOT, "DEVICE", str(tmp_path), "pickle key")
+    with pytest.raises(AssertionError):
+        SqliteStore.save_encrypted_rooms(store, set())
+    store.save_encrypted_rooms(set())
