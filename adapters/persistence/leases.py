@@ -179,11 +179,16 @@ class PostgresPersonLeases:
             rows = await connection.execute(_PENDING_OF, {"person": person, "known": list(known)})
         return [inbox_item(InboxRow(**row._mapping)) for row in rows]
 
-    async def invitations_of(self, person: str) -> list[Invitation]:
-        """The person's invitations of the bot not acted on yet, oldest first."""
+    async def waiting_of(self, person: str, known: Collection[str] = ()) -> tuple[list[Invitation], list[InboxItem]]:
+        """The person's invitations of the bot not acted on yet and their undone messages except those `known`,
+        each oldest first. One connection for both reads: every checkout costs a ping and a BEGIN/ROLLBACK."""
         async with self._engine.connect() as connection:
-            rows = await connection.execute(_INVITATIONS_OF, {"person": person})
-        return [Invitation(room_id=RoomId(row.room_id), inviter=UserId(person)) for row in rows]
+            invitations = await connection.execute(_INVITATIONS_OF, {"person": person})
+            rows = await connection.execute(_PENDING_OF, {"person": person, "known": list(known)})
+        return (
+            [Invitation(room_id=RoomId(row.room_id), inviter=UserId(person)) for row in invitations],
+            [inbox_item(InboxRow(**row._mapping)) for row in rows],
+        )
 
     async def invitation_done(self, invitation: Invitation) -> None:
         async with self._engine.begin() as connection:

@@ -163,8 +163,7 @@ class LeasedDispatch:
             self._held[person] = generation
             log.info("lease_taken", extra={"person": person, "generation": generation})
         read_from = self._tick()
-        invitations = await self._leases.invitations_of(person)
-        pending = await self._leases.pending_of(person, self._known(person))
+        invitations, pending = await self._leases.waiting_of(person, self._known(person))
         for invitation in invitations:
             if self._held.get(person) == generation and self._is_new(person, invitation.room_id, read_from):
                 self._queued.setdefault(person, set()).add(invitation.room_id)
