@@ -10,6 +10,7 @@ import aiohttp
 
 from adapters.matrix.backoff import Backoff
 from adapters.matrix.errors import MatrixRequestError
+from adapters.persistence.engine import is_connection_lost
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,8 @@ T = TypeVar("T")
 # retries are spent), or a reverse proxy in front of it answered 502/503/504 (MatrixRequestError,
 # `homeserver_unavailable`): the item is tried again with back-off, as the sync loop does, instead of waiting in the
 # inbox for the next start. Handlers are idempotent (inbox done-marks, transaction ids), so a retry repeats
-# nothing the person sees. Any other failure is a refusal or a bug and is not retried.
+# nothing the person sees. The same goes for a database connection that broke under the work (its transaction
+# was not committed). Any other failure is a refusal or a bug and is not retried.
 UNREACHABLE: Final = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, ConnectionError, TimeoutError)
 
 
@@ -119,5 +121,8 @@ class EachOf(Generic[T]):
 
 
 def is_transient(error: Exception) -> bool:
-    """Worth retrying: the homeserver unreachable or a proxy in front of it unavailable."""
-    return isinstance(error, UNREACHABLE) or (isinstance(error, MatrixRequestError) and error.homeserver_unavailable)
+    """Worth retrying: the homeserver unreachable or a proxy in front of it unavailable, or the database
+    connection lost."""
+    if isinstance(error, MatrixRequestError):
+        return error.homeserver_unavailable
+    return isinstance(error, UNREACHABLE) or is_connection_lost(error)

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 import aiohttp
 from nio import AsyncClient, Event, SyncError, SyncResponse, Timeline
+from sqlalchemy.exc import DBAPIError
 
 from adapters.matrix.backfill import UNKNOWN_TOKEN, BackfillFailed, NioTimelineBackfill
 from adapters.matrix.backoff import Backoff
@@ -17,6 +18,7 @@ from adapters.matrix.event_mapping import to_invitation, to_room_event
 from adapters.matrix.key_maintenance import KeyMaintenance
 from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.state_view import NioTopologyView
+from adapters.persistence.engine import is_connection_lost
 from domain.model.controls import Redaction
 from domain.model.messages import Invitation, RoomEvent, RoomRenamed
 from ports.topology import ChatNetworkError
@@ -175,6 +177,12 @@ class MatrixSyncLoop:
             raise
         except BackfillFailed as error:
             await self._wait_after_failure("backfill_failed", str(error), stop)
+            return False
+        except DBAPIError as error:
+            if not is_connection_lost(error):
+                raise
+            # Nothing of the batch was recorded and the token did not move: the same sync is repeated.
+            await self._wait_after_failure("database_connection_lost", type(error.orig).__name__, stop)
             return False
         self._backoff.reset()
         return True

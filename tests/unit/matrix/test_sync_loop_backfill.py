@@ -9,6 +9,7 @@ from typing import Any, cast
 import aiohttp
 import pytest
 from nio import AsyncClient, Event, MessageDirection, RoomMessagesError, RoomMessagesResponse, SyncResponse
+from sqlalchemy.exc import DBAPIError
 
 from adapters.matrix import backfill, sync_loop
 from adapters.matrix.backoff import Backoff
@@ -16,7 +17,7 @@ from adapters.matrix.room_queues import KeyedWorkQueues
 from adapters.matrix.state_view import NioTopologyView
 from adapters.matrix.sync_loop import AccessTokenRejected, MatrixSyncLoop
 from domain.model.messages import Invitation, RoomEvent
-from tests.unit.fakes.unit_of_work import FakeStore, FakeUnitOfWorkFactory
+from tests.unit.fakes.unit_of_work import FakeStore, FakeUnitOfWork, FakeUnitOfWorkFactory
 from tests.unit.matrix.sync_json import BOT, CHAT, Json, joined, message, reply, state, sync
 
 Page = RoomMessagesResponse | RoomMessagesError | Exception
@@ -240,3 +241,43 @@ async def test_a_limited_timeline_whose_gap_starts_at_our_token_needs_no_backfil
     store = FakeStore(sync_token="s0")
     await make_loop(client, store).first_sync()
     assert client.messages_calls == [] and inbox_bodies(store) == ["m1"]
+
+
+class CutOnce(FakeUnitOfWorkFactory):
+    """Units of work whose `cut_at`-th one loses its database connection at commit, as a server restart does."""
+
+    def __init__(self, store: FakeStore, cut_at: int) -> None:
+        super().__init__(store)
+        self._cut_at = cut_at
+
+    def __call__(self) -> FakeUnitOfWork:
+        unit = super().__call__()
+        if len(self.made) == self._cut_at:
+
+            async def lost() -> None:
+                raise DBAPIError("COMMIT", {}, ConnectionResetError("closed"), connection_invalidated=True)
+
+            unit.commit = lost  # type: ignore[method-assign]
+        return unit
+
+
+async def test_a_database_connection_lost_while_recording_repeats_the_same_sync() -> None:
+    m1 = message("m1")
+    client = ScriptedClient(
+        syncs=[sync({CHAT: joined(timeline=[m1])}, next_batch="s1"), sync({CHAT: joined(timeline=[m1])}, "s1")]
+    )
+    store = FakeStore(sync_token="s0")
+
+    async def handle(_: RoomEvent) -> None:
+        return None
+
+    accept: Callable[[Invitation], Awaitable[None]] = lambda _: asyncio.sleep(0)  # noqa: E731
+    # The first unit of work reads the token; the second records the batch, and loses its connection.
+    loop = MatrixSyncLoop(
+        cast(AsyncClient, client), CutOnce(store, 2), KeyedWorkQueues(handle), accept, NioTopologyView()
+    )
+    await loop.first_sync()
+
+    assert [call["since"] for call in client.sync_calls] == ["s0", "s0"]
+    assert inbox_bodies(store) == ["m1"]
+    assert store.sync_token == "s1"

@@ -20,6 +20,7 @@ from domain.model.controls import Redaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText, Invitation, RoomEvent
 from tests.unit.persistence.conftest import EmptyDatabase
+from tests.unit.persistence.test_connection_lost import cut_connections
 
 LEASE_S = 1.0
 PEOPLE = [f"@person{n}:example.org" for n in range(3)]
@@ -198,3 +199,22 @@ async def test_a_redaction_received_by_one_replica_stops_the_answer_the_other_is
     await until(lambda: redaction in answering.preempted)
     a.hold.set()
     b.hold.set()
+
+
+async def test_connections_cut_while_answering_lose_nothing_and_answer_nothing_twice(
+    two: tuple[Replica, Replica, list[str], AsyncEngine],
+) -> None:
+    a, b, answered, _ = two
+    batch = questions(15)
+    intake = make_engine(a.url)  # the intake's own pool: what is cut here is the answering replicas'
+    try:
+        await take_in(intake, a, batch[:24])
+        await take_in(intake, b, batch[24:])
+        for _ in range(3):  # a server restart, three times, while the answers are being marked done
+            await asyncio.sleep(0.05)
+            await cut_connections(a.url)
+        await until(lambda: len(answered) >= len(batch))
+    finally:
+        await intake.dispose()
+    assert sorted(answered) == sorted(m.event_id for m in batch)
+    assert in_order_per_person(answered)
