@@ -1,26 +1,16 @@
 """Threads and read receipts: a threaded question is answered in its thread; every message taken is marked read."""
 
-from dataclasses import dataclass, field
-
-from domain.model.ids import EventId, RoomId, UserId
+from domain.model.ids import EventId, UserId
 from domain.model.messages import IncomingText
 from domain.model.room import ChatRoom
 from domain.services.handle_room_event import HandleRoomEvent
 from domain.services.record_room_name import RecordRoomName
 from tests.unit.domain.conftest import World, build_world
 from tests.unit.domain.test_handle_message import chat_of, record
-from tests.unit.fakes.network import ScriptedPlatform
+from tests.unit.fakes.network import FakeReadReceipts, ScriptedPlatform
 
 ALICE = UserId("@alice:example.org")
 ROOT = EventId("$root")
-
-
-@dataclass
-class FakeReadReceipts:
-    marked: list[tuple[RoomId, EventId]] = field(default_factory=list)
-
-    async def mark_read(self, room_id: RoomId, event_id: EventId) -> None:
-        self.marked.append((room_id, event_id))
 
 
 def threaded(room: ChatRoom, body: str, n: int = 1, thread: EventId | None = ROOT) -> IncomingText:

@@ -211,3 +211,13 @@ class InstantRetry:
                     raise
                 await on_retry(number)
         raise AssertionError("unreachable")
+
+
+@dataclass
+class FakeReadReceipts:
+    """`ReadReceipts` that keeps each (room, event) marked read, in order."""
+
+    marked: list[tuple[RoomId, EventId]] = field(default_factory=list)
+
+    async def mark_read(self, room_id: RoomId, event_id: EventId) -> None:
+        self.marked.append((room_id, event_id))

@@ -1,25 +1,17 @@
 """LookAheadReceipts: one receipt on the newest message waiting in the room covers the one taken and those behind."""
 
 import asyncio
-from dataclasses import dataclass, field
 
 from adapters.matrix.receipts import LookAheadReceipts
 from adapters.matrix.room_queues import KeyedWorkQueues
 from domain.model.controls import Reaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.messages import IncomingText, RoomEvent, RoomRenamed
+from tests.unit.fakes.network import FakeReadReceipts
 
 ALICE = UserId("@alice:example.org")
 ROOM = RoomId("!a:example.org")
 OTHER = RoomId("!b:example.org")
-
-
-@dataclass
-class RecordedReceipts:
-    marked: list[tuple[RoomId, EventId]] = field(default_factory=list)
-
-    async def mark_read(self, room_id: RoomId, event_id: EventId) -> None:
-        self.marked.append((room_id, event_id))
 
 
 def text(n: int, room: RoomId = ROOM) -> IncomingText:
@@ -30,7 +22,7 @@ class Bot:
     """Room queues that take each message as the domain does: marked read, then answered."""
 
     def __init__(self) -> None:
-        self.sent = RecordedReceipts()
+        self.sent = FakeReadReceipts()
         self.receipts = LookAheadReceipts(self.sent)
         self.taken: list[EventId] = []
         self.answering = asyncio.Event()
@@ -98,7 +90,7 @@ async def test_a_reaction_or_a_rename_behind_a_message_is_never_the_receipt() ->
 
 
 async def test_a_message_taken_without_arriving_through_a_queue_is_marked_itself() -> None:
-    sent = RecordedReceipts()
+    sent = FakeReadReceipts()
     receipts = LookAheadReceipts(sent)
     await receipts.mark_read(ROOM, EventId("$direct"))
     assert sent.marked == [(ROOM, EventId("$direct"))]
