@@ -59,7 +59,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--warm",
         action="store_true",
-        help="answer one message in every burst room first: the burst then measures rooms in use",
+        help="answer one message in every room of the bursts (wide too) first: they then measure rooms in use",
     )
     parser.add_argument("--skip-scale", action="store_true", help="no start-up-at-scale phase (sync mode)")
     parser.add_argument(
@@ -183,6 +183,8 @@ async def bench_bots(
             log(f"{c.kind}: burst {c.out['burst']}")
         for c in contenders:
             if c.wide:
+                if args.warm:
+                    await warm_up(c.wide, c.bot.user_id)
                 rooms = sum(len(p.rooms) for p in c.wide)
                 log(f"{c.kind}: wide burst, {args.wide_messages} messages in each of {rooms} rooms")
                 c.out["wide_burst"] = await one_burst(c, c.wide, args.wide_messages, synapse, args)
