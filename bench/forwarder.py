@@ -16,57 +16,26 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
-from bootstrap.homeserver import free_port
-
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade"}
+from bench.proxy import LoopbackProxy
 
 
 @dataclass
-class RoundRobinForwarder:
+class RoundRobinForwarder(LoopbackProxy):
     upstreams: list[str]
-    port: int = field(default_factory=free_port)
     forwarded: Counter[str] = field(default_factory=Counter)  # upstream → requests it answered
     refused: Counter[str] = field(default_factory=Counter)  # upstream → requests it could not take
-    _runner: web.AppRunner | None = None
-    _session: aiohttp.ClientSession | None = None
     _turn: itertools.count[int] = field(default_factory=itertools.count)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0), auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
-        )
-        app = web.Application(client_max_size=200 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._session is not None:
-            await self._session.close()
-
     async def _forward(self, request: web.Request) -> web.StreamResponse:
-        assert self._session is not None
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         body = await request.read()
         first = next(self._turn)
         for offset in range(len(self.upstreams)):
             upstream = self.upstreams[(first + offset) % len(self.upstreams)]
             try:
-                async with self._session.request(
-                    request.method, f"{upstream}{request.rel_url}", headers=headers, data=body or None
-                ) as answer:
-                    payload = await answer.read()
-                    out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+                answer = await self.relay(request, upstream, body)
             except aiohttp.ClientConnectionError:
                 self.refused[upstream] += 1
                 continue
             self.forwarded[upstream] += 1
-            return web.Response(status=answer.status, headers=out_headers, body=payload)
+            return answer
         return web.Response(status=502, text="no replica took the request")

@@ -1,4 +1,6 @@
-"""A counting reverse proxy on loopback: every request a bot makes to the homeserver, with its timing and size."""
+"""Reverse proxies on loopback: the server and the relay they share, and the counting proxy (every request a bot
+makes to the homeserver, with its timing and size). The appservice forwarder (bench/forwarder.py) and the e2e
+request log (tests/e2e/harness/request_log_proxy.py) are built on the same `LoopbackProxy`."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from aiohttp import web
 
 from bootstrap.homeserver import free_port
 
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade"}
+# Headers of one hop, not of the request: the proxy's own connection sets them.
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade"}
 _ID = re.compile(r"/(![^/]+|%21[^/]+|@[^/]+|%40[^/]+|\$[^/]+|%24[^/]+)")
 
 
@@ -32,12 +35,14 @@ class Record:
 
 
 @dataclass
-class CountingProxy:
-    upstream: str
-    port: int = field(default_factory=free_port)
-    records: list[Record] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
-    _session: aiohttp.ClientSession | None = None
+class LoopbackProxy:
+    """An HTTP server on 127.0.0.1 whose every request goes to `_forward`, with one client session to relay it.
+
+    Bodies pass through as they are (no decompression), so what the client gets is what the upstream sent."""
+
+    port: int = field(default_factory=free_port, kw_only=True)
+    _runner: web.AppRunner | None = field(default=None, kw_only=True)
+    _session: aiohttp.ClientSession | None = field(default=None, kw_only=True)
 
     @property
     def url(self) -> str:
@@ -59,6 +64,27 @@ class CountingProxy:
         if self._session is not None:
             await self._session.close()
 
+    async def relay(self, request: web.Request, upstream: str, body: bytes) -> web.Response:
+        """The request sent on to `upstream` (path and query exactly as received), its answer sent back.
+        Raises aiohttp's `ClientConnectionError` when the upstream cannot be reached."""
+        assert self._session is not None
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        async with self._session.request(
+            request.method, f"{upstream}{request.raw_path}", headers=headers, data=body or None
+        ) as answer:
+            payload = await answer.read()
+            out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
+        return web.Response(status=answer.status, headers=out_headers, body=payload)
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        raise NotImplementedError
+
+
+@dataclass
+class CountingProxy(LoopbackProxy):
+    upstream: str
+    records: list[Record] = field(default_factory=list)
+
     def between(self, start: float, end: float) -> Counter[str]:
         """Requests that arrived in [start, end] (monotonic), by endpoint."""
         return Counter(r.kind for r in self.records if start <= r.arrived <= end)
@@ -71,13 +97,6 @@ class CountingProxy:
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         record = Record(time.monotonic(), endpoint(request.method, request.path))
         self.records.append(record)
-        assert self._session is not None
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        body = await request.read()
-        async with self._session.request(
-            request.method, f"{self.upstream}{request.rel_url}", headers=headers, data=body or None
-        ) as upstream:
-            payload = await upstream.read()
-            record.finished, record.size = time.monotonic(), len(payload)
-            out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
-            return web.Response(status=upstream.status, headers=out_headers, body=payload)
+        answer = await self.relay(request, self.upstream, await request.read())
+        record.finished, record.size = time.monotonic(), len(answer.body or b"")
+        return answer

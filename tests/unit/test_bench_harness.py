@@ -11,8 +11,10 @@ from aiohttp import web
 
 from bench import homeserver_metrics, report
 from bench.__main__ import parse_args
+from bench.forwarder import RoundRobinForwarder
 from bench.phases import exactly_once, percentile
 from bench.proxy import CountingProxy, endpoint
+from bootstrap.homeserver import free_port
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -147,3 +149,18 @@ def test_the_encrypted_row_is_judged_against_the_plaintext_row_of_the_same_run()
         "encrypted latency p50 vs plaintext": False,  # 1.33x
     }
     assert all(t["met"] is None for t in report.encrypted_targets({"bots": {"surfaces": plain}}))
+
+
+async def test_the_forwarder_takes_turns_and_skips_a_replica_that_refuses() -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there: a killed replica
+    async with loopback("/_matrix/app/v1/ping", _sync) as upstream:
+        forwarder = RoundRobinForwarder([closed, upstream])
+        await forwarder.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                for _ in range(2):
+                    async with session.get(f"{forwarder.url}/_matrix/app/v1/ping") as r:
+                        assert r.status == 200
+        finally:
+            await forwarder.stop()
+    assert forwarder.forwarded == Counter({upstream: 2}) and forwarder.refused == Counter({closed: 1})
