@@ -173,12 +173,6 @@ class PostgresPersonLeases:
             rows = await connection.execute(_CLAIMABLE, {"holder": self._holder, "limit": limit})
         return [row.person for row in rows]
 
-    async def pending_of(self, person: str, known: Collection[str] = ()) -> list[InboxItem]:
-        """The person's undone messages, oldest first, except those whose event ids are `known`."""
-        async with self._engine.connect() as connection:
-            rows = await connection.execute(_PENDING_OF, {"person": person, "known": list(known)})
-        return [inbox_item(InboxRow(**row._mapping)) for row in rows]
-
     async def waiting_of(self, person: str, known: Collection[str] = ()) -> tuple[list[Invitation], list[InboxItem]]:
         """The person's invitations of the bot not acted on yet and their undone messages except those `known`,
         each oldest first. One connection for both reads: every checkout costs a ping and a BEGIN/ROLLBACK."""
