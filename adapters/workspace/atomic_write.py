@@ -118,9 +118,10 @@ def remove_abandoned(directory: Path, idle_s: float = 0.0) -> int:
         for name in names:
             path = Path(parent, name)
             if name.startswith(PARTIAL_PREFIX) and name.endswith(".tmp") and path.is_file() and not path.is_symlink():
-                if idle_s and path.stat().st_mtime > written_before:
-                    continue
+                # Another replica's write may finish (rename) between the walk and here: gone is not an error.
                 with contextlib.suppress(FileNotFoundError):
+                    if idle_s and path.stat().st_mtime > written_before:
+                        continue
                     path.unlink()
                     removed += 1
     return removed
