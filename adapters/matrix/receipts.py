@@ -1,14 +1,16 @@
 """Read receipts through matrix-nio: the person sees the bot has taken their message."""
 
 import logging
+from urllib.parse import quote
 
-import aiohttp
-from nio import AsyncClient, RoomReadMarkersResponse
+from nio import AsyncClient
 
+from adapters.matrix.raw_api import call
 from domain.model.controls import QuestionEdited, Reaction, Redaction
 from domain.model.ids import EventId, RoomId
 from domain.model.messages import RoomEvent, RoomRenamed
 from ports.receipts import ReadReceipts
+from ports.topology import ChatNetworkError
 
 log = logging.getLogger(__name__)
 
@@ -17,21 +19,24 @@ _NOT_MARKED = (RoomRenamed, Redaction, Reaction, QuestionEdited)
 
 
 class NioReadReceipts(ReadReceipts):
-    """`POST /rooms/{room}/read_markers` with `m.read` (and `m.fully_read`) on the message: an unthreaded receipt,
-    covering it and everything before it in the main timeline and in every thread (nio's receipt call always sends
-    a `thread_id`, and Synapse refuses `null`). A lost receipt is cosmetic: logged, never raised."""
+    """`POST /rooms/{room}/receipt/m.read/{event}` with an empty body: an unthreaded public receipt, covering the
+    message and everything before it in the main timeline and in every thread. nio's own receipt call always sends
+    a `thread_id` (Synapse refuses `null`), and its read-markers call always moves `m.fully_read` too: the bot's
+    private "read up to here" line, which no one sees, and which cost the homeserver an account-data write and a
+    wake-up of the bot's own sync on every message. A lost receipt is cosmetic: logged, never raised."""
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
     async def mark_read(self, room_id: RoomId, event_id: EventId) -> None:
+        path = f"/_matrix/client/v3/rooms/{quote(room_id, safe='')}/receipt/m.read/{quote(event_id, safe='')}"
         try:
-            response = await self._client.room_read_markers(room_id, fully_read_event=event_id, read_event=event_id)
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            log.warning("receipt_failed", extra={"room_id": room_id, "error": str(error) or type(error).__name__})
+            status, answer = await call(self._client, "POST", path, {})
+        except ChatNetworkError as error:
+            log.warning("receipt_failed", extra={"room_id": room_id, "error": str(error)})
             return
-        if not isinstance(response, RoomReadMarkersResponse):
-            log.warning("receipt_failed", extra={"room_id": room_id, "error": str(response)})
+        if status != 200:
+            log.warning("receipt_failed", extra={"room_id": room_id, "error": f"{status} {answer.get('errcode', '')}"})
 
 
 class LookAheadReceipts(ReadReceipts):
