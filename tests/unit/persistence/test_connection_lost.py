@@ -84,3 +84,38 @@ async def test_room_queue_work_that_loses_its_connection_is_tried_again_and_done
     assert attempts[2:] == ["$m1", "$m2"]
     async with uow() as work:
         assert [item.event_id for item in await work.inbox.pending(ROOM)] == ["$m0", "$m1", "$m2"]
+
+
+async def test_a_connection_cut_while_idle_in_the_pool_is_replaced_before_it_is_used(postgres_url: str) -> None:
+    """A restart while the bot is quiet: the idle connection is pinged at checkout, found dead, replaced."""
+    engine = make_engine(postgres_url, ping_idle_after_s=0.05)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        assert await cut_connections(postgres_url) >= 1
+        await asyncio.sleep(0.1)
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_in_steady_use_is_not_pinged(postgres_url: str) -> None:
+    """The other side of the same rule: within the idle time nothing is checked, so a cut shows as a lost
+    connection, for the caller to try again (the test above passes because of the ping, not by chance)."""
+    engine = make_engine(postgres_url, ping_idle_after_s=60.0)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        assert await cut_connections(postgres_url) >= 1
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except DBAPIError as error:
+            assert is_connection_lost(error)
+        else:
+            raise AssertionError("the cut connection was used without a ping; the statement should have failed")
+        async with engine.connect() as connection:  # the pool was dropped with it: the next one is new
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await engine.dispose()
