@@ -9,8 +9,9 @@ class TransactionLog(Protocol):
 
     async def is_known(self, txn_id: str) -> bool: ...
 
-    async def record(self, txn_id: str) -> None:
-        """Notes the transaction as taken in; the unit of work's commit makes it so."""
+    async def claim(self, txn_id: str) -> bool:
+        """Notes the transaction as taken in, the unit of work's commit making it so; False when it was taken in
+        already (a replay: nothing of it is to be recorded again)."""
         ...
 
     async def keep_invitation(self, invitation: Invitation) -> None:

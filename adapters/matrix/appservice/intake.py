@@ -4,7 +4,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from adapters.matrix.appservice.transaction_mapping import map_transaction
+from sqlalchemy.exc import DBAPIError
+
+from adapters.matrix.appservice.transaction_mapping import MappedTransaction, map_transaction
+from adapters.persistence.engine import is_connection_lost
 from domain.model.controls import Redaction
 from domain.model.ids import RoomId
 from domain.model.messages import RoomEvent, RoomRenamed
@@ -41,16 +44,17 @@ class TransactionIntake:
 
     async def take_in(self, txn_id: str, raw_events: list[Any]) -> None:
         mapped = map_transaction(raw_events, self._own)
-        async with self._uow() as uow:
-            if await uow.transactions.is_known(txn_id):
-                log.info("transaction_replayed", extra={"txn_id": txn_id})
-                return
-            new = [e for e in mapped.events if isinstance(e, RoomRenamed | Redaction) or await uow.inbox.record(e)]
-            for invitation in mapped.invitations:
-                # Kept: acknowledged transactions never come again, and a crash must not lose a first contact.
-                await uow.transactions.keep_invitation(invitation)
-            await uow.transactions.record(txn_id)
-            await uow.commit()
+        try:
+            new = await self._record(txn_id, mapped)
+        except DBAPIError as error:
+            if not is_connection_lost(error):
+                raise
+            # Nothing was committed, and the pool went with the connection: a second try gets a new one. Answering
+            # 500 instead would make Synapse back off from the appservice for seconds (after a database restart).
+            new = await self._record(txn_id, mapped)
+        if new is None:
+            log.info("transaction_replayed", extra={"txn_id": txn_id})
+            return
         for room_id in mapped.encrypted_rooms:
             self._note_encrypted(room_id)
         for event in new:
@@ -58,6 +62,18 @@ class TransactionIntake:
                 self._dispatch.run_here(event)
         people = [e.sender for e in new if not isinstance(e, RoomRenamed | Redaction)]
         self._dispatch.recorded([*people, *(i.inviter for i in mapped.invitations)])
+
+    async def _record(self, txn_id: str, mapped: MappedTransaction) -> list[RoomEvent] | None:
+        """The events new to the inbox (renames and redactions always), committed; None for a replay."""
+        async with self._uow() as uow:
+            if not await uow.transactions.claim(txn_id):
+                return None
+            new = [e for e in mapped.events if isinstance(e, RoomRenamed | Redaction) or await uow.inbox.record(e)]
+            for invitation in mapped.invitations:
+                # Kept: acknowledged transactions never come again, and a crash must not lose a first contact.
+                await uow.transactions.keep_invitation(invitation)
+            await uow.commit()
+        return new
 
     def _note_encrypted(self, room_id: RoomId) -> None:
         if room_id not in self._encrypted_logged:

@@ -272,8 +272,11 @@ class FakeTransactionLog(TransactionLog):
     async def is_known(self, txn_id: str) -> bool:
         return txn_id in self._store.transactions or txn_id in self._staged
 
-    async def record(self, txn_id: str) -> None:
+    async def claim(self, txn_id: str) -> bool:
+        if await self.is_known(txn_id):
+            return False
         self._staged.add(txn_id)
+        return True
 
     async def keep_invitation(self, invitation: Invitation) -> None:
         self._staged_invitations[invitation.room_id] = invitation

@@ -17,6 +17,7 @@ from adapters.persistence.migrate import upgrade_database
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork, SqlAlchemyUnitOfWorkFactory
 from domain.model.messages import Invitation, RoomEvent
 from ports.unit_of_work import UnitOfWorkFactory
+from tests.unit.persistence.test_connection_lost import cut_connections
 
 BOT = "@bot:localhost"
 HS_TOKEN = "hs-secret"
@@ -253,3 +254,47 @@ async def test_a_body_without_events_is_a_bad_request(bot: Bot) -> None:
     assert (await bot.client.put(f"{TXN}/t1", data=b"not json", headers=AUTH)).status == 400
     assert (await bot.client.put(f"{TXN}/t1", json={"events": {}}, headers=AUTH)).status == 400
     assert not await bot.known("t1")
+
+
+async def test_two_replicas_taking_in_the_same_transaction_record_it_once(postgres_url: str) -> None:
+    """Synapse retrying on another connection while the first delivery is still open: the second claim waits for
+    the first commit, then sees a replay (no primary-key failure, no 500)."""
+    await upgrade_database(postgres_url)
+    engine = make_engine(postgres_url)
+    uow = SqlAlchemyUnitOfWorkFactory(make_session_factory(engine))
+    try:
+        async with uow() as first:
+            assert await first.transactions.claim("t1")
+
+            async def second_claim() -> bool:
+                async with uow() as second:
+                    claimed = await second.transactions.claim("t1")
+                    await second.commit()
+                    return claimed
+
+            racing = asyncio.ensure_future(second_claim())
+            await asyncio.sleep(0.2)
+            assert not racing.done()  # waiting on the first delivery's uncommitted row
+            await first.commit()
+        assert await racing is False
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_cut_before_a_transaction_is_retried_at_once_not_answered_500(
+    postgres_url: str,
+) -> None:
+    """After a database restart the pooled connection is dead (too recently used to be pinged): the intake tries
+    once more on a new connection, so the homeserver gets its 200 and does not back off."""
+    await upgrade_database(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        async for bot in make_bot(SqlAlchemyUnitOfWorkFactory(make_session_factory(engine))):
+            assert (await bot.client.put(f"{TXN}/t1", json={"events": [text_event("$e1")]}, headers=AUTH)).status == 200
+            assert await cut_connections(postgres_url) >= 1
+            response = await bot.client.put(f"{TXN}/t2", json={"events": [text_event("$e2")]}, headers=AUTH)
+            assert response.status == 200
+            await bot.settle()
+            assert [e.event_id for e in bot.handled] == ["$e1", "$e2"]
+    finally:
+        await engine.dispose()

@@ -241,3 +241,17 @@ async def test_units_of_work_in_sequence_see_each_others_commits(uow_factory: Un
         await second.commit()
     async with first:
         assert present(await first.rooms.get(room.room_id)).message_count == 42
+
+
+async def test_a_transaction_id_is_claimed_once_and_only_by_a_commit(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.transactions.claim("txn-1")
+        await uow.rollback()  # not taken in after all: the homeserver sends it again
+    async with uow_factory() as uow:
+        assert not await uow.transactions.is_known("txn-1")
+        assert await uow.transactions.claim("txn-1")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.transactions.is_known("txn-1")
+        assert not await uow.transactions.claim("txn-1")  # a replay
+        assert await uow.transactions.claim("txn-2")
