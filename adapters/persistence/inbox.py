@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Insert, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.inbox_controls import CONTROL_KINDS, control_from_row, control_kind_and_payload
 from adapters.persistence.tables import INBOX, InboxRow
+from adapters.persistence.upsert import insert_unless_present
 from domain.model.controls import QuestionEdited, Reaction
 from domain.model.ids import EventId, RoomId, UserId
 from domain.model.media import MediaKey
@@ -88,18 +88,10 @@ class SqlAlchemyInbox(Inbox):
 
 def _insert_unless_known(dialect: str, arrival_by_database: bool = False) -> Insert | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING event_id, built once per dialect (the values are parameters)."""
-    # ON CONFLICT DO NOTHING, rather than catching the error, because on PostgreSQL a
-    # failed INSERT aborts the whole transaction, and with it the caller's other work.
     if (dialect, arrival_by_database) not in _INSERTS:
-        key = [INBOX.c.event_id]
-        statement: Insert | None = None
-        if dialect == "sqlite":
-            statement = sqlite.insert(INBOX).on_conflict_do_nothing(index_elements=key).returning(*key)
-        elif dialect == "postgresql":
-            insert = postgresql.insert(INBOX)
-            if arrival_by_database:
-                insert = insert.values(received_at=func.clock_timestamp())
-            statement = insert.on_conflict_do_nothing(index_elements=key).returning(*key)
+        statement = insert_unless_present(dialect, INBOX, "event_id")
+        if statement is not None and arrival_by_database:
+            statement = statement.values(received_at=func.clock_timestamp())
         _INSERTS[dialect, arrival_by_database] = statement
     return _INSERTS[dialect, arrival_by_database]
 

@@ -1,4 +1,4 @@
-"""Insert-or-update in one statement, on the two databases the bot runs on."""
+"""Insert-or-update, and insert-unless-present, in one statement on the two databases the bot runs on."""
 
 from typing import Any
 
@@ -15,4 +15,16 @@ def upsert(dialect: str, table: Table, values: dict[str, Any], key: list[str]) -
         return sqlite.insert(table).values(values).on_conflict_do_update(index_elements=key, set_=changed)
     if dialect == "postgresql":
         return postgresql.insert(table).values(values).on_conflict_do_update(index_elements=key, set_=changed)
+    return None
+
+
+def insert_unless_present(dialect: str, table: Table, key: str) -> Insert | None:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING key`: a row back only when the key was new; None on a
+    database without it. Not catching the duplicate's error instead: on PostgreSQL a failed INSERT aborts the
+    whole transaction, and with it the caller's other work."""
+    column = table.c[key]
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=[column]).returning(column)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[column]).returning(column)
     return None
