@@ -7,8 +7,6 @@ class TransactionLog(Protocol):
     """Homeserver transactions already taken in, stored with the inbox rows they brought: a replay is recognised.
     The invitations a transaction brought are kept with it until they are acted on."""
 
-    async def is_known(self, txn_id: str) -> bool: ...
-
     async def claim(self, txn_id: str) -> bool:
         """Notes the transaction as taken in, the unit of work's commit making it so; False when it was taken in
         already (a replay: nothing of it is to be recorded again)."""

@@ -3,10 +3,10 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.tables import APPSERVICE_TRANSACTIONS, AppserviceTransactionRow, PendingInvitationRow
+from adapters.persistence.tables import APPSERVICE_TRANSACTIONS, PendingInvitationRow
+from adapters.persistence.upsert import insert_unless_present
 from domain.model.ids import RoomId, UserId
 from domain.model.messages import Invitation
 from ports.transactions import TransactionLog
@@ -23,12 +23,9 @@ class SqlAlchemyTransactionLog(TransactionLog):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def is_known(self, txn_id: str) -> bool:
-        return await self._session.get(AppserviceTransactionRow, txn_id) is not None
-
     async def claim(self, txn_id: str) -> bool:
         # One statement for "is it known?" and "note it": this runs for every transaction the homeserver pushes.
-        statement = _CLAIMS[self._session.get_bind().dialect.name]
+        statement = _claim(self._session.get_bind().dialect.name)
         claimed = await self._session.execute(statement, {"txn_id": txn_id, "received_at": datetime.now(UTC)})
         return claimed.first() is not None
 
@@ -43,14 +40,13 @@ class SqlAlchemyTransactionLog(TransactionLog):
         return [Invitation(room_id=RoomId(row.room_id), inviter=UserId(row.inviter)) for row in rows]
 
 
-def _claim(insert: postgresql.Insert | sqlite.Insert) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING: a row back only when the transaction id was new."""
-    key = APPSERVICE_TRANSACTIONS.c.txn_id
-    return insert.on_conflict_do_nothing(index_elements=[key]).returning(key)
+def _claim(dialect: str) -> Insert:
+    if dialect not in _CLAIMS:
+        statement = insert_unless_present(dialect, APPSERVICE_TRANSACTIONS, "txn_id")
+        if statement is None:
+            raise RuntimeError(f"appservice transactions need PostgreSQL (or SQLite in tests), not {dialect}")
+        _CLAIMS[dialect] = statement  # built once: the values are parameters
+    return _CLAIMS[dialect]
 
 
-# Built once per dialect (the values are parameters): appservice mode runs on PostgreSQL, the tests on both.
-_CLAIMS: dict[str, Insert] = {
-    "postgresql": _claim(postgresql.insert(APPSERVICE_TRANSACTIONS)),
-    "sqlite": _claim(sqlite.insert(APPSERVICE_TRANSACTIONS)),
-}
+_CLAIMS: dict[str, Insert] = {}

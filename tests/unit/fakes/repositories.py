@@ -269,11 +269,8 @@ class FakeTransactionLog(TransactionLog):
         self._store = store
         self.discard()
 
-    async def is_known(self, txn_id: str) -> bool:
-        return txn_id in self._store.transactions or txn_id in self._staged
-
     async def claim(self, txn_id: str) -> bool:
-        if await self.is_known(txn_id):
+        if txn_id in self._store.transactions or txn_id in self._staged:
             return False
         self._staged.add(txn_id)
         return True

@@ -122,8 +122,8 @@ class Bot:
             return [message.event_id for message in await uow.inbox.pending()]
 
     async def known(self, txn_id: str) -> bool:
-        async with self.uow() as uow:
-            return await uow.transactions.is_known(txn_id)
+        async with self.uow() as uow:  # claimed and never committed: the unit of work rolls it back
+            return not await uow.transactions.claim(txn_id)
 
 
 async def make_bot(uow: UnitOfWorkFactory, intake_uow: UnitOfWorkFactory | None = None) -> AsyncIterator[Bot]:
