@@ -175,7 +175,7 @@ class PostgresPersonLeases:
 
     async def waiting_of(self, person: str, known: Collection[str] = ()) -> tuple[list[Invitation], list[InboxItem]]:
         """The person's invitations of the bot not acted on yet and their undone messages except those `known`,
-        each oldest first. One connection for both reads: every checkout costs a ping and a BEGIN/ROLLBACK."""
+        each oldest first. One connection for both reads: every checkout costs a BEGIN and a ROLLBACK."""
         async with self._engine.connect() as connection:
             invitations = await connection.execute(_INVITATIONS_OF, {"person": person})
             rows = await connection.execute(_PENDING_OF, {"person": person, "known": list(known)})
